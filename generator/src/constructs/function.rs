@@ -1,0 +1,180 @@
+//! Function construct: a Rust Lambda function on `provided.al2023` with its own log group, an
+//! execution role limited to that log group and the buckets it declares, and the permissions
+//! its S3 triggers need.
+
+use std::collections::BTreeSet;
+
+use super::{Stack, ids};
+use crate::cfn::iam::{PolicyDocument, Principal, Statement};
+use crate::cfn::{
+    LogicalId, Output, Parameter, ParameterType, Pseudo, RemovalPolicy, Resource, Value,
+};
+use crate::manifest::Architecture;
+use crate::map;
+use crate::model::{FunctionSpec, Key};
+
+/// The runtime every stackgen function uses: an OS-only runtime for a native `bootstrap`.
+pub const RUNTIME: &str = "provided.al2023";
+
+/// `<project>-<key>`: readable in the console, stable across deploys.
+pub fn function_name(project: &Key, key: &Key) -> String {
+    format!("{project}-{key}")
+}
+
+pub(crate) fn function(stack: &mut Stack, key: &Key, spec: &FunctionSpec) {
+    let name = function_name(&stack.model.project, key);
+    let id = ids::function(key);
+    let role_id = ids::function_role(key);
+    let log_group_id = ids::function_log_group(key);
+    let code_key_id = ids::function_code_key(key);
+
+    let mut log_group = Resource::new("AWS::Logs::LogGroup")
+        .prop("LogGroupName", format!("/aws/lambda/{name}"))
+        .prop("RetentionInDays", spec.log_retention_days)
+        .removal(RemovalPolicy::Retain);
+    if let Some(tags) = stack.tags() {
+        log_group = log_group.prop("Tags", tags);
+    }
+    stack.template.add(log_group_id.clone(), log_group);
+
+    let mut role = Resource::new("AWS::IAM::Role")
+        .prop(
+            "Description",
+            format!("Execution role of the Lambda function {name}"),
+        )
+        .prop(
+            "AssumeRolePolicyDocument",
+            PolicyDocument::new(vec![
+                Statement::allow(&["sts:AssumeRole"])
+                    .principal(Principal::Service("lambda.amazonaws.com".into())),
+            ])
+            .to_value(),
+        )
+        .prop(
+            "Policies",
+            vec![map! {
+                "PolicyName" => "least-privilege",
+                "PolicyDocument" => execution_policy(stack, spec, &log_group_id).to_value(),
+            }],
+        );
+    if let Some(tags) = stack.tags() {
+        role = role.prop("Tags", tags);
+    }
+    stack.template.add(role_id.clone(), role);
+
+    stack.template.add_parameter(
+        code_key_id.clone(),
+        Parameter {
+            parameter_type: ParameterType::String,
+            description: format!("S3 key of the zipped `bootstrap` of {name} (gen deploy sets it)"),
+            allowed_pattern: Some("^.+\\.zip$".into()),
+            constraint_description: Some("the S3 key of a .zip file".into()),
+        },
+    );
+
+    let mut variables: Vec<(String, Value)> = spec
+        .environment
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::str(v)))
+        .collect();
+    for bucket in spec.buckets() {
+        variables.push((
+            FunctionSpec::bucket_env_var(bucket),
+            stack.bucket_name(bucket.as_str()).into(),
+        ));
+    }
+    let mut function = Resource::new("AWS::Lambda::Function")
+        .prop("FunctionName", name.as_str())
+        .prop("Runtime", RUNTIME)
+        .prop("Handler", "bootstrap")
+        .prop(
+            "Architectures",
+            vec![match spec.architecture {
+                Architecture::X86_64 => "x86_64",
+                Architecture::Arm64 => "arm64",
+            }],
+        )
+        .prop("MemorySize", spec.memory_mb)
+        .prop("Timeout", spec.timeout_seconds)
+        .prop("Role", Value::get_att(&role_id, "Arn"))
+        .prop(
+            "Code",
+            map! {
+                "S3Bucket" => Value::reference(&ids::assets_bucket()),
+                "S3Key" => Value::reference(&code_key_id),
+            },
+        )
+        .prop(
+            "LoggingConfig",
+            map! { "LogGroup" => Value::reference(&log_group_id) },
+        );
+    if let Some(description) = &spec.description {
+        function = function.prop("Description", description.as_str());
+    }
+    if !variables.is_empty() {
+        function = function.prop(
+            "Environment",
+            map! { "Variables" => Value::Map(variables.into_iter().collect()) },
+        );
+    }
+    if let Some(tags) = stack.tags() {
+        function = function.prop("Tags", tags);
+    }
+    stack.template.add(id.clone(), function);
+
+    let trigger_buckets: BTreeSet<&Key> = spec.s3_triggers.iter().map(|t| &t.bucket).collect();
+    for bucket in trigger_buckets {
+        stack.template.add(
+            ids::s3_permission(key, bucket),
+            Resource::new("AWS::Lambda::Permission")
+                .prop("Action", "lambda:InvokeFunction")
+                .prop("FunctionName", Value::get_att(&id, "Arn"))
+                .prop("Principal", "s3.amazonaws.com")
+                // Both: an ARN alone would let a same-named bucket in another account invoke.
+                .prop("SourceArn", stack.bucket_arn(bucket.as_str(), ""))
+                .prop("SourceAccount", Value::pseudo(Pseudo::AccountId)),
+        );
+    }
+
+    stack.template.add_output(
+        LogicalId::from_path(&["function", key.as_str(), "Arn"]),
+        Output {
+            description: format!("ARN of the function {name}"),
+            value: Value::get_att(&id, "Arn"),
+        },
+    );
+}
+
+/// Least privilege: write to its own log group; per declared bucket, exactly the object
+/// actions on `bucket/*` and listing on the bucket itself.
+fn execution_policy(stack: &Stack, spec: &FunctionSpec, log_group: &LogicalId) -> PolicyDocument {
+    let mut statements = vec![
+        Statement::allow(&["logs:CreateLogStream", "logs:PutLogEvents"])
+            .sid("WriteOwnLogs")
+            .resource(Value::get_att(log_group, "Arn")),
+    ];
+    for bucket in &spec.reads {
+        let pascal = crate::cfn::pascal_case(bucket.as_str());
+        statements.push(
+            Statement::allow(&["s3:ListBucket"])
+                .sid(&format!("List{pascal}"))
+                .resource(stack.bucket_arn(bucket.as_str(), "")),
+        );
+        statements.push(
+            Statement::allow(&["s3:GetObject"])
+                .sid(&format!("Read{pascal}Objects"))
+                .resource(stack.bucket_arn(bucket.as_str(), "/*")),
+        );
+    }
+    for bucket in &spec.writes {
+        statements.push(
+            Statement::allow(&["s3:PutObject"])
+                .sid(&format!(
+                    "Write{}Objects",
+                    crate::cfn::pascal_case(bucket.as_str())
+                ))
+                .resource(stack.bucket_arn(bucket.as_str(), "/*")),
+        );
+    }
+    PolicyDocument::new(statements)
+}

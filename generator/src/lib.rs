@@ -1,0 +1,40 @@
+//! stackgen: one typed manifest (`gen.yaml`) in, a serverless AWS app out.
+//!
+//! The pipeline is pure until [`workspace`]: text → [`manifest`] (shape) → [`model`]
+//! (validated) → [`constructs`] → [`cfn`] (typed template) → [`project`] (files) →
+//! [`ledger`] (what may be written). See ARCHITECTURE.md.
+
+pub mod cfn;
+pub mod constructs;
+pub mod diag;
+pub mod example;
+pub mod ledger;
+pub mod manifest;
+pub mod model;
+pub mod project;
+pub mod workspace;
+
+use diag::Diagnostic;
+use project::{GenerateError, GeneratedFile};
+
+/// Why a manifest produced no files.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The manifest is wrong: the user's to fix.
+    #[error("the manifest has {} error(s)", .0.len())]
+    Manifest(Vec<Diagnostic>),
+    /// stackgen built something invalid: a bug.
+    #[error(transparent)]
+    Generate(#[from] GenerateError),
+}
+
+/// Parses and validates manifest text.
+pub fn load(text: &str) -> Result<model::Model, Error> {
+    let (raw, source_map) = manifest::parse(text).map_err(|d| Error::Manifest(vec![d]))?;
+    model::validate(&raw, &source_map).map_err(Error::Manifest)
+}
+
+/// Manifest text → every file of the project. Deterministic: same text, same bytes.
+pub fn compile(text: &str) -> Result<Vec<GeneratedFile>, Error> {
+    Ok(project::generate(&load(text)?)?)
+}

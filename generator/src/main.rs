@@ -1,0 +1,290 @@
+//! `gen`: the command-line edge of stackgen. Parses arguments, runs one command, prints, and
+//! exits 0 (ok), 1 (`--check` found stale output) or 2 (error).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result, bail};
+use clap::{Parser, Subcommand};
+
+use stackgen::ledger::{self, Action, PlanConfig};
+use stackgen::project::layout;
+use stackgen::workspace::Project;
+
+#[derive(Parser)]
+#[command(
+    name = "gen",
+    version,
+    about = "Generate a serverless AWS app from one typed manifest (gen.yaml)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a project from the built-in 24-Hour Video example and build it.
+    New {
+        /// Directory to create (must not exist, or be empty).
+        dir: PathBuf,
+        /// Project name (default: the directory's name).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Regenerate the project from gen.yaml. Never overwrites your code or your edits.
+    Build {
+        /// The manifest; the project is the directory holding it.
+        #[arg(long, default_value = "gen.yaml")]
+        manifest: PathBuf,
+        /// Write nothing; exit 1 if the generated files are not up to date (for CI).
+        #[arg(long)]
+        check: bool,
+        /// Overwrite managed files even if you edited them (your edits are lost).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Write the manifest's JSON Schema (draft-07), for editors and validators.
+    Schema {
+        /// Where to write it; `-` for standard output.
+        #[arg(long, default_value = "schema/manifest.schema.json")]
+        out: PathBuf,
+    },
+}
+
+/// An error already printed in full (diagnostics); only the exit code remains.
+#[derive(Debug)]
+struct Reported;
+
+impl std::fmt::Display for Reported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("reported")
+    }
+}
+
+impl std::error::Error for Reported {}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::New { dir, name } => new(&dir, name.as_deref()),
+        Command::Build {
+            manifest,
+            check,
+            force,
+        } => build(&manifest, BuildConfig { check, force }).map(|fresh| if fresh { 0 } else { 1 }),
+        Command::Schema { out } => schema(&out).map(|()| 0),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            if error.downcast_ref::<Reported>().is_none() {
+                eprintln!("error: {error:#}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn new(dir: &Path, name: Option<&str>) -> Result<u8> {
+    if let Ok(mut entries) = fs::read_dir(dir) {
+        if entries.next().is_some() {
+            bail!(
+                "destination `{}` already exists and is not empty\n  = hint: choose a new directory, or run `gen build` inside an existing project",
+                dir.display()
+            );
+        }
+    } else if dir.exists() {
+        bail!(
+            "destination `{}` exists and is not a directory",
+            dir.display()
+        );
+    }
+    let name = match name {
+        Some(name) => name.to_owned(),
+        None => dir
+            .canonicalize()
+            .unwrap_or_else(|_| dir.to_owned())
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(str::to_owned)
+            .context("cannot take a project name from the directory; pass --name")?,
+    };
+    let text = stackgen::example::manifest_named(&name);
+    // Validate before creating anything: a bad --name leaves no directory behind.
+    if let Err(error) = stackgen::load(&text) {
+        report(
+            &error,
+            &format!("{} (from --name {name:?})", layout::MANIFEST),
+            &text,
+        );
+        return Err(Reported.into());
+    }
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let manifest = dir.join(layout::MANIFEST);
+    fs::write(&manifest, &text).with_context(|| format!("writing {}", manifest.display()))?;
+    println!("Created project `{name}` in {}", dir.display());
+    build(&manifest, BuildConfig::default())?;
+    println!(
+        "Next: cd {} && edit gen.yaml, then `gen build`",
+        dir.display()
+    );
+    Ok(0)
+}
+
+/// Options of `gen build`.
+#[derive(Clone, Copy, Debug, Default)]
+struct BuildConfig {
+    check: bool,
+    force: bool,
+}
+
+/// Returns whether the output was (or now is) up to date.
+fn build(manifest: &Path, config: BuildConfig) -> Result<bool> {
+    let text = fs::read_to_string(manifest).with_context(|| {
+        format!(
+            "reading {}\n  = hint: run `gen new <dir>` to start a project, or pass --manifest",
+            manifest.display()
+        )
+    })?;
+    let files = match stackgen::compile(&text) {
+        Ok(files) => files,
+        Err(error) => {
+            report(&error, &manifest.display().to_string(), &text);
+            return Err(Reported.into());
+        }
+    };
+    let root = manifest
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let project = Project::new(root);
+    let previous = project.read_ledger()?;
+    let plan = ledger::plan(
+        &previous,
+        &files,
+        |p| project.on_disk(p),
+        PlanConfig {
+            force: config.force,
+        },
+    );
+
+    let conflicts: Vec<&str> = plan
+        .with_action(Action::Conflict)
+        .map(|i| i.path.as_str())
+        .collect();
+    if config.check {
+        if plan.is_up_to_date(&previous) {
+            println!("gen build --check: up to date ({} files)", files.len());
+            return Ok(true);
+        }
+        println!("gen build --check: the generated files are stale:");
+        for item in plan
+            .items
+            .iter()
+            .filter(|i| !matches!(i.action, Action::Unchanged | Action::KeepUser))
+        {
+            println!("  {:<10} {}", action_word(item.action), item.path);
+        }
+        println!("  = hint: run `gen build` and commit the result");
+        return Ok(false);
+    }
+    if !conflicts.is_empty() {
+        eprintln!(
+            "error: {} generated file(s) changed since gen wrote them; refusing to overwrite:",
+            conflicts.len()
+        );
+        for path in &conflicts {
+            eprintln!("  {path}");
+        }
+        eprintln!(
+            "  = hint: these files are managed by gen (see .gen/ledger.json). Move the change into gen.yaml or your own files, then rerun; or `gen build --force` to overwrite (the edits are lost)"
+        );
+        return Err(Reported.into());
+    }
+    let written = project.apply(&plan, &previous)?;
+
+    for item in plan.with_action(Action::KeepOrphan) {
+        println!(
+            "  kept {} (no longer generated; {})",
+            item.path,
+            match item.owner {
+                stackgen::project::Owner::User => "your code",
+                stackgen::project::Owner::Managed => "you edited it",
+            }
+        );
+    }
+    let resources = files
+        .iter()
+        .find(|f| f.path == layout::TEMPLATE)
+        .and_then(|f| serde_json::from_str::<serde_json::Value>(&f.contents).ok())
+        .and_then(|t| t["Resources"].as_object().map(|r| r.len()))
+        .unwrap_or(0);
+    println!(
+        "gen build: {} created, {} updated, {} unchanged, {} removed ({written} file writes; {} has {resources} resources)",
+        plan.count(Action::Create),
+        plan.count(Action::Update),
+        plan.count(Action::Unchanged) + plan.count(Action::KeepUser),
+        plan.count(Action::Remove),
+        layout::TEMPLATE,
+    );
+    if text.contains("alerts:")
+        && plan
+            .with_action(Action::Create)
+            .any(|i| i.path == layout::TEMPLATE)
+    {
+        println!(
+            "  note: each alerts email address must confirm the subscription AWS mails it (the link is valid 3 days)"
+        );
+    }
+    Ok(true)
+}
+
+fn action_word(action: Action) -> &'static str {
+    match action {
+        Action::Create => "create",
+        Action::Update => "update",
+        Action::Unchanged => "unchanged",
+        Action::KeepUser => "yours",
+        Action::Remove => "remove",
+        Action::KeepOrphan => "orphan",
+        Action::Conflict => "conflict",
+    }
+}
+
+fn report(error: &stackgen::Error, file: &str, text: &str) {
+    match error {
+        stackgen::Error::Manifest(diagnostics) => {
+            for d in diagnostics {
+                eprint!("{}", d.render(file, text));
+            }
+            eprintln!(
+                "{} error(s) in {file}; nothing was written",
+                diagnostics.len()
+            );
+        }
+        stackgen::Error::Generate(e) => {
+            eprintln!(
+                "error: {e}\n  = hint: this is a bug in stackgen; please report it with your gen.yaml"
+            );
+        }
+    }
+}
+
+fn schema(out: &Path) -> Result<()> {
+    let mut text = stackgen::cfn::to_pretty_json(&stackgen::manifest::json_schema());
+    text.push('\n');
+    if out == Path::new("-") {
+        print!("{text}");
+        return Ok(());
+    }
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    if fs::read_to_string(out).ok().as_deref() != Some(text.as_str()) {
+        fs::write(out, &text).with_context(|| format!("writing {}", out.display()))?;
+    }
+    println!("wrote {}", out.display());
+    Ok(())
+}

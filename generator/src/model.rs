@@ -1,0 +1,815 @@
+//! The validated model: what a manifest means once every name, limit and reference has been
+//! checked. Constructs consume only this, so they never see an invalid value.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use crate::cfn::RemovalPolicy;
+use crate::diag::{Diagnostic, did_you_mean_hint};
+use crate::manifest::{self, Architecture, Manifest, S3Event, SourceMap};
+
+/// Regions stackgen knows (commercial partition). An unknown one is refused with a suggestion.
+pub const REGIONS: &[&str] = &[
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-7",
+    "ca-central-1",
+    "ca-west-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+];
+
+/// CloudWatch Logs accepts only these retention periods (days).
+pub const LOG_RETENTION_DAYS: &[u32] = &[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
+
+/// Bucket key reserved for the project's log bucket (its physical name uses it).
+pub const LOG_BUCKET_KEY: &str = "logs";
+
+/// Environment variable names Lambda reserves (plus every `AWS_*` and `LAMBDA_*` name).
+const RESERVED_ENV: &[&str] = &[
+    "_HANDLER",
+    "_X_AMZN_TRACE_ID",
+    "TZ",
+    "LANG",
+    "PATH",
+    "LD_LIBRARY_PATH",
+];
+
+/// Crates the generated functions workspace depends on: a function (whose crate is named after
+/// its key) may not take one of these names.
+const CRATE_NAMES_IN_USE: &[&str] = &[
+    "aws-lambda-events",
+    "aws_lambda_events",
+    "lambda-runtime",
+    "lambda_runtime",
+    "serde-json",
+    "serde_json",
+    "tokio",
+    "std",
+    "core",
+    "alloc",
+    "test",
+];
+
+/// A validated manifest key (project, bucket or function): `[a-z][a-z0-9-]*`, no trailing or
+/// double hyphen. Safe to embed in AWS physical names and Rust crate names.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Key(String);
+
+impl Key {
+    fn parse(text: &str) -> Result<Key, String> {
+        let valid = text.starts_with(|c: char| c.is_ascii_lowercase())
+            && text
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !text.ends_with('-')
+            && !text.contains("--");
+        if valid {
+            Ok(Key(text.to_owned()))
+        } else {
+            Err(text.to_owned())
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `user-profile` → `USER_PROFILE` (environment variable stem).
+    pub fn upper_snake(&self) -> String {
+        self.0.replace('-', "_").to_ascii_uppercase()
+    }
+
+    /// `user-profile` → `user_profile` (Rust identifier).
+    pub fn snake(&self) -> String {
+        self.0.replace('-', "_")
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Model {
+    pub project: Key,
+    pub description: String,
+    pub region: String,
+    pub tags: BTreeMap<String, String>,
+    pub buckets: BTreeMap<Key, BucketSpec>,
+    /// Present exactly when there is at least one bucket to log.
+    pub log_bucket: Option<LogBucketSpec>,
+    pub functions: BTreeMap<Key, FunctionSpec>,
+    pub alert_emails: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BucketName {
+    /// `<project>-<key>-<account id>-<region>`: unique per account and region, readable, and
+    /// known before the bucket exists (so ARNs need no reference to the bucket resource; that
+    /// is what lets a bucket notify a function that reads from it without a cycle).
+    Derived,
+    Fixed(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BucketSpec {
+    pub name: BucketName,
+    pub versioning: bool,
+    pub removal: RemovalPolicy,
+    pub expire_after_days: Option<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogBucketSpec {
+    pub expire_after_days: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FunctionSpec {
+    pub description: Option<String>,
+    pub memory_mb: u32,
+    pub timeout_seconds: u32,
+    pub architecture: Architecture,
+    /// The user's variables only; bucket names are added by the function construct.
+    pub environment: BTreeMap<String, String>,
+    pub log_retention_days: u32,
+    pub reads: BTreeSet<Key>,
+    pub writes: BTreeSet<Key>,
+    pub s3_triggers: Vec<S3TriggerSpec>,
+}
+
+impl FunctionSpec {
+    /// Every bucket the function touches, each once.
+    pub fn buckets(&self) -> BTreeSet<&Key> {
+        self.reads.iter().chain(&self.writes).collect()
+    }
+
+    /// The environment variable through which a bucket's name reaches the function.
+    pub fn bucket_env_var(bucket: &Key) -> String {
+        format!("{}_BUCKET", bucket.upper_snake())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct S3TriggerSpec {
+    pub bucket: Key,
+    pub events: BTreeSet<S3Event>,
+    pub prefix: Option<String>,
+    pub suffix: Option<String>,
+}
+
+/// Checks everything that parsing could not and builds the model. All problems are reported
+/// at once, in manifest order.
+pub fn validate(manifest: &Manifest, source_map: &SourceMap) -> Result<Model, Vec<Diagnostic>> {
+    let mut v = Validator {
+        source_map,
+        diagnostics: Vec::new(),
+    };
+    let model = v.model(manifest);
+    if v.diagnostics.is_empty() {
+        Ok(model)
+    } else {
+        v.diagnostics.sort_by_key(|d| d.position);
+        Err(v.diagnostics)
+    }
+}
+
+struct Validator<'a> {
+    source_map: &'a SourceMap,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Validator<'_> {
+    /// Reports a problem with the value at `path`.
+    fn error(&mut self, diagnostic: Diagnostic) {
+        let position = self.source_map.value(&diagnostic.path);
+        self.diagnostics.push(diagnostic.at(position));
+    }
+
+    /// Reports a problem with the key (name) of the entry at `path`.
+    fn key_error(&mut self, diagnostic: Diagnostic) {
+        let position = self.source_map.key(&diagnostic.path);
+        self.diagnostics.push(diagnostic.at(position));
+    }
+
+    fn key(&mut self, path: &str, text: &str, what: &str) -> Key {
+        Key::parse(text).unwrap_or_else(|bad| {
+            let suggestion = bad
+                .to_ascii_lowercase()
+                .replace(|c: char| !(c.is_ascii_alphanumeric()), "-")
+                .trim_matches('-')
+                .to_owned();
+            let hint = match Key::parse(&suggestion) {
+                Ok(key) => format!("try `{key}`"),
+                Err(_) => "start with a letter, e.g. `my-app`".to_owned(),
+            };
+            self.key_error(
+                Diagnostic::new(path, format!("`{bad}` is not a valid {what} name"))
+                    .expected(
+                        "lowercase letters, digits and single hyphens, starting with a letter",
+                    )
+                    .hint(hint),
+            );
+            Key(bad)
+        })
+    }
+
+    fn model(&mut self, m: &Manifest) -> Model {
+        let project = self.key("name", &m.name, "project");
+        if !(3..=24).contains(&m.name.len()) {
+            self.error(
+                Diagnostic::new(
+                    "name",
+                    format!("`{}` is {} characters long", m.name, m.name.len()),
+                )
+                .expected("3 to 24 characters")
+                .hint("the name prefixes every physical name, which AWS limits in length"),
+            );
+        }
+        if !REGIONS.contains(&m.region.as_str()) {
+            self.error(
+                Diagnostic::new("region", format!("unknown region `{}`", m.region))
+                    .expected("an AWS region code such as `us-east-1` or `eu-west-1`")
+                    .maybe_hint(did_you_mean_hint(&m.region, REGIONS.iter().copied())),
+            );
+        }
+        self.tags(&m.tags);
+        let buckets = self.buckets(&project, &m.region, &m.buckets);
+        let log_bucket = (!buckets.is_empty()).then_some(LogBucketSpec {
+            expire_after_days: m.log_bucket.expire_after_days,
+        });
+        if m.log_bucket.expire_after_days == 0 {
+            self.error(
+                Diagnostic::new("log_bucket.expire_after_days", "0 days")
+                    .expected("at least 1 day"),
+            );
+        }
+        let functions = m
+            .functions
+            .iter()
+            .map(|(key, f)| {
+                let path = format!("functions.{key}");
+                let k = self.key(&path, key, "function");
+                let spec = self.function(&path, &project, &k, f, &m.buckets);
+                (k, spec)
+            })
+            .collect();
+        self.check_trigger_overlaps(&functions);
+        let alert_emails = self.alerts(m.alerts.as_ref());
+        Model {
+            description: m
+                .description
+                .clone()
+                .unwrap_or_else(|| format!("{} (generated by stackgen)", m.name)),
+            project,
+            region: m.region.clone(),
+            tags: m.tags.clone(),
+            buckets,
+            log_bucket,
+            functions,
+            alert_emails,
+        }
+    }
+
+    fn tags(&mut self, tags: &BTreeMap<String, String>) {
+        if tags.len() > 50 {
+            self.error(
+                Diagnostic::new("tags", format!("{} tags", tags.len())).expected("at most 50 tags"),
+            );
+        }
+        let allowed = |c: char| c.is_alphanumeric() || " _.:/=+-@".contains(c);
+        for (key, value) in tags {
+            let path = format!("tags.{key}");
+            if key.is_empty() || key.len() > 128 || !key.chars().all(allowed) {
+                self.key_error(
+                    Diagnostic::new(&path, format!("tag key `{key}` is not valid"))
+                        .expected("1 to 128 letters, digits, spaces and _ . : / = + - @"),
+                );
+            } else if key.to_ascii_lowercase().starts_with("aws:") {
+                self.key_error(
+                    Diagnostic::new(
+                        &path,
+                        format!("tag key `{key}` uses the reserved `aws:` prefix"),
+                    )
+                    .hint("AWS sets `aws:` tags itself; choose another prefix"),
+                );
+            }
+            if value.len() > 256 || !value.chars().all(allowed) {
+                self.error(
+                    Diagnostic::new(&path, format!("tag value `{value}` is not valid"))
+                        .expected("at most 256 letters, digits, spaces and _ . : / = + - @"),
+                );
+            }
+        }
+    }
+
+    fn buckets(
+        &mut self,
+        project: &Key,
+        region: &str,
+        buckets: &BTreeMap<String, manifest::Bucket>,
+    ) -> BTreeMap<Key, BucketSpec> {
+        let mut fixed_names: BTreeMap<&str, &str> = BTreeMap::new();
+        let mut out = BTreeMap::new();
+        for (key, b) in buckets {
+            let path = format!("buckets.{key}");
+            let k = self.key(&path, key, "bucket");
+            if key == LOG_BUCKET_KEY {
+                self.key_error(
+                    Diagnostic::new(
+                        &path,
+                        "the bucket key `logs` is reserved for the project's log bucket",
+                    )
+                    .hint("choose another key; the log bucket is configured under `log_bucket:`"),
+                );
+            }
+            let name = match &b.name {
+                Some(name) => {
+                    self.bucket_name(&format!("{path}.name"), name);
+                    if let Some(other) = fixed_names.insert(name, key) {
+                        self.error(
+                            Diagnostic::new(
+                                format!("{path}.name"),
+                                format!("bucket name `{name}` is also used by `buckets.{other}`"),
+                            )
+                            .expected("a different physical name for each bucket"),
+                        );
+                    }
+                    BucketName::Fixed(name.clone())
+                }
+                None => {
+                    // `<project>-<key>-<12-digit account>-<region>` must fit S3's 63 characters.
+                    let length = project.as_str().len() + key.len() + region.len() + 15;
+                    if length > 63 {
+                        self.key_error(
+                            Diagnostic::new(&path, format!("the bucket's name `{project}-{key}-<account id>-{region}` would be {length} characters"))
+                                .expected("at most 63 characters (S3's limit)")
+                                .hint("shorten the bucket key or the project name, or set `name:` to a fixed bucket name"),
+                        );
+                    }
+                    BucketName::Derived
+                }
+            };
+            if b.expire_after_days == Some(0) {
+                self.error(
+                    Diagnostic::new(format!("{path}.expire_after_days"), "0 days")
+                        .expected("at least 1 day, or leave it out to keep objects"),
+                );
+            }
+            out.insert(
+                k,
+                BucketSpec {
+                    name,
+                    versioning: b.versioning,
+                    removal: if b.retain {
+                        RemovalPolicy::Retain
+                    } else {
+                        RemovalPolicy::Delete
+                    },
+                    expire_after_days: b.expire_after_days,
+                },
+            );
+        }
+        out
+    }
+
+    /// S3's bucket naming rules.
+    fn bucket_name(&mut self, path: &str, name: &str) {
+        let chars_ok = name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-');
+        let ends_ok = name.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && name.ends_with(|c: char| c.is_ascii_alphanumeric());
+        let looks_like_ip =
+            name.split('.').count() == 4 && name.split('.').all(|p| p.parse::<u8>().is_ok());
+        let problem = if !(3..=63).contains(&name.len()) {
+            Some(format!("`{name}` is {} characters long", name.len()))
+        } else if !chars_ok || !ends_ok {
+            Some(format!("`{name}` is not a valid S3 bucket name"))
+        } else if name.contains("..") || name.contains(".-") || name.contains("-.") {
+            Some(format!(
+                "`{name}` has adjacent dots or a dot next to a hyphen"
+            ))
+        } else if looks_like_ip {
+            Some(format!("`{name}` looks like an IP address"))
+        } else if name.starts_with("xn--")
+            || name.starts_with("sthree-")
+            || name.ends_with("-s3alias")
+            || name.ends_with("--ol-s3")
+        {
+            Some(format!("`{name}` uses a prefix or suffix S3 reserves"))
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            self.error(
+                Diagnostic::new(path, problem)
+                    .expected("3 to 63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit")
+                    .hint("S3 bucket names are global: prefer leaving `name` out so stackgen derives a unique one"),
+            );
+        }
+    }
+
+    fn bucket_ref(
+        &mut self,
+        path: &str,
+        text: &str,
+        buckets: &BTreeMap<String, manifest::Bucket>,
+    ) -> Option<Key> {
+        if buckets.contains_key(text) {
+            return Key::parse(text).ok();
+        }
+        let known: Vec<&str> = buckets.keys().map(String::as_str).collect();
+        let hint = did_you_mean_hint(text, known.iter().copied()).or_else(|| {
+            Some(if known.is_empty() {
+                "declare it under `buckets:` first".to_owned()
+            } else {
+                format!("declared buckets: {}", known.join(", "))
+            })
+        });
+        self.error(
+            Diagnostic::new(path, format!("no bucket `{text}` is declared"))
+                .expected("the key of a bucket under `buckets:`")
+                .maybe_hint(hint),
+        );
+        None
+    }
+
+    fn function(
+        &mut self,
+        path: &str,
+        project: &Key,
+        key: &Key,
+        f: &manifest::Function,
+        buckets: &BTreeMap<String, manifest::Bucket>,
+    ) -> FunctionSpec {
+        if CRATE_NAMES_IN_USE.contains(&key.as_str()) {
+            self.key_error(
+                Diagnostic::new(
+                    path,
+                    format!("`{key}` is the name of a crate every function depends on"),
+                )
+                .hint(format!(
+                    "the function's Rust crate is named after its key; try `{key}-fn`"
+                )),
+            );
+        }
+        let name_len = project.as_str().len() + 1 + key.as_str().len();
+        if name_len > 64 {
+            self.key_error(
+                Diagnostic::new(
+                    path,
+                    format!("the function name `{project}-{key}` would be {name_len} characters"),
+                )
+                .expected("at most 64 characters (Lambda's limit)")
+                .hint("shorten the function key"),
+            );
+        }
+        if !(128..=10240).contains(&f.memory) {
+            self.error(
+                Diagnostic::new(
+                    format!("{path}.memory"),
+                    format!("{} MB is out of range", f.memory),
+                )
+                .expected("an integer from 128 to 10240 (MB)")
+                .hint(
+                    "Lambda allocates CPU in proportion to memory; 128 suits most Rust functions",
+                ),
+            );
+        }
+        if !(1..=900).contains(&f.timeout) {
+            self.error(
+                Diagnostic::new(
+                    format!("{path}.timeout"),
+                    format!("{} seconds is out of range", f.timeout),
+                )
+                .expected("an integer from 1 to 900 (seconds)")
+                .hint("Lambda stops any invocation after 15 minutes; split longer work into steps"),
+            );
+        }
+        if !LOG_RETENTION_DAYS.contains(&f.log_retention_days) {
+            let nearest = LOG_RETENTION_DAYS
+                .iter()
+                .min_by_key(|d| d.abs_diff(f.log_retention_days))
+                .copied()
+                .unwrap_or(30);
+            self.error(
+                Diagnostic::new(format!("{path}.log_retention_days"), format!("{} days is not a retention CloudWatch Logs offers", f.log_retention_days))
+                    .expected("one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653")
+                    .hint(format!("the nearest is {nearest}")),
+            );
+        }
+        let reads = self.bucket_refs(&format!("{path}.reads"), &f.reads, buckets);
+        let writes = self.bucket_refs(&format!("{path}.writes"), &f.writes, buckets);
+        let injected: BTreeSet<String> = reads
+            .iter()
+            .chain(&writes)
+            .map(FunctionSpec::bucket_env_var)
+            .collect();
+        self.environment(&format!("{path}.environment"), &f.environment, &injected);
+        let s3_triggers = f
+            .triggers
+            .iter()
+            .enumerate()
+            .filter_map(|(i, trigger)| {
+                let manifest::Trigger::S3(t) = trigger;
+                let tpath = format!("{path}.triggers[{i}].s3");
+                let bucket = self.bucket_ref(&format!("{tpath}.bucket"), &t.bucket, buckets);
+                if t.events.is_empty() {
+                    self.error(
+                        Diagnostic::new(format!("{tpath}.events"), "no events")
+                            .expected("`created`, `removed` or both"),
+                    );
+                }
+                for (field, value) in [("prefix", &t.prefix), ("suffix", &t.suffix)] {
+                    if value.as_deref() == Some("") {
+                        self.error(
+                            Diagnostic::new(format!("{tpath}.{field}"), "empty filter")
+                                .hint(format!("leave `{field}` out to match every object")),
+                        );
+                    }
+                }
+                Some(S3TriggerSpec {
+                    bucket: bucket?,
+                    events: t.events.iter().copied().collect(),
+                    prefix: t.prefix.clone(),
+                    suffix: t.suffix.clone(),
+                })
+            })
+            .collect();
+        FunctionSpec {
+            description: f.description.clone(),
+            memory_mb: f.memory,
+            timeout_seconds: f.timeout,
+            architecture: f.architecture,
+            environment: f.environment.clone(),
+            log_retention_days: f.log_retention_days,
+            reads,
+            writes,
+            s3_triggers,
+        }
+    }
+
+    fn bucket_refs(
+        &mut self,
+        path: &str,
+        names: &[String],
+        buckets: &BTreeMap<String, manifest::Bucket>,
+    ) -> BTreeSet<Key> {
+        names
+            .iter()
+            .enumerate()
+            .filter_map(|(i, name)| self.bucket_ref(&format!("{path}[{i}]"), name, buckets))
+            .collect()
+    }
+
+    fn environment(
+        &mut self,
+        path: &str,
+        env: &BTreeMap<String, String>,
+        injected: &BTreeSet<String>,
+    ) {
+        let mut size = 0;
+        for (name, value) in env {
+            size += name.len() + value.len();
+            let vpath = format!("{path}.{name}");
+            let valid = name.starts_with(|c: char| c.is_ascii_alphabetic())
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !valid {
+                self.key_error(
+                    Diagnostic::new(
+                        &vpath,
+                        format!("`{name}` is not a valid environment variable name"),
+                    )
+                    .expected("letters, digits and underscores, starting with a letter"),
+                );
+            } else if name.starts_with("AWS_")
+                || name.starts_with("LAMBDA_")
+                || RESERVED_ENV.contains(&name.as_str())
+            {
+                self.key_error(
+                    Diagnostic::new(&vpath, format!("`{name}` is reserved by Lambda")).hint(
+                        "Lambda sets AWS_*, LAMBDA_* and runtime variables itself; rename yours",
+                    ),
+                );
+            } else if injected.contains(name) {
+                self.key_error(
+                    Diagnostic::new(&vpath, format!("`{name}` is set by stackgen to the bucket's name (from `reads`/`writes`)"))
+                        .hint("remove it, or rename yours"),
+                );
+            }
+        }
+        if size > 4096 {
+            self.error(
+                Diagnostic::new(path, format!("the variables take {size} bytes"))
+                    .expected("at most 4096 bytes of names and values (Lambda's limit)")
+                    .hint("keep large configuration in S3 or SSM Parameter Store"),
+            );
+        }
+    }
+
+    /// S3 refuses two notifications on one bucket whose events and key filters overlap
+    /// ("Configurations overlap"); catch it here rather than mid-deploy.
+    fn check_trigger_overlaps(&mut self, functions: &BTreeMap<Key, FunctionSpec>) {
+        let triggers: Vec<(&Key, usize, &S3TriggerSpec)> = functions
+            .iter()
+            .flat_map(|(k, f)| {
+                f.s3_triggers
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, t)| (k, i, t))
+            })
+            .collect();
+        let overlaps =
+            |a: &Option<String>, b: &Option<String>, f: fn(&str, &str) -> bool| match (a, b) {
+                (Some(a), Some(b)) => f(a, b) || f(b, a),
+                _ => true,
+            };
+        for (n, (fa, ia, a)) in triggers.iter().enumerate() {
+            for (fb, ib, b) in &triggers[n + 1..] {
+                if a.bucket == b.bucket
+                    && !a.events.is_disjoint(&b.events)
+                    && overlaps(&a.prefix, &b.prefix, |x, y| x.starts_with(y))
+                    && overlaps(&a.suffix, &b.suffix, |x, y| x.ends_with(y))
+                {
+                    self.error(
+                        Diagnostic::new(
+                            format!("functions.{fb}.triggers[{ib}].s3"),
+                            format!("this trigger overlaps `functions.{fa}.triggers[{ia}]` on bucket `{}`", a.bucket),
+                        )
+                        .expected("triggers on one bucket with different events or non-overlapping prefix/suffix filters")
+                        .hint("S3 rejects overlapping notification configurations; narrow one trigger's prefix or suffix"),
+                    );
+                }
+            }
+        }
+    }
+
+    fn alerts(&mut self, alerts: Option<&manifest::Alerts>) -> Vec<String> {
+        let Some(alerts) = alerts else {
+            return Vec::new();
+        };
+        if alerts.emails.is_empty() {
+            self.error(
+                Diagnostic::new("alerts.emails", "no addresses")
+                    .expected("at least one email address"),
+            );
+        }
+        let mut seen = BTreeSet::new();
+        for (i, email) in alerts.emails.iter().enumerate() {
+            let path = format!("alerts.emails[{i}]");
+            let valid = match email.split_once('@') {
+                Some((local, domain)) => {
+                    !local.is_empty()
+                        && domain.contains('.')
+                        && !domain.starts_with('.')
+                        && !domain.ends_with('.')
+                        && !email.contains(char::is_whitespace)
+                }
+                None => false,
+            };
+            if !valid {
+                self.error(
+                    Diagnostic::new(&path, format!("`{email}` is not an email address"))
+                        .expected("an address such as ops@example.com"),
+                );
+            }
+            if !seen.insert(email.to_ascii_lowercase()) {
+                self.error(Diagnostic::new(&path, format!("`{email}` is listed twice")));
+            }
+        }
+        let mut emails: Vec<String> = alerts.emails.clone();
+        emails.sort();
+        emails.dedup();
+        emails
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::{Position, parse};
+
+    fn check(text: &str) -> Result<Model, Vec<Diagnostic>> {
+        let (m, map) = parse(text).expect("parses");
+        validate(&m, &map)
+    }
+
+    const BASE: &str = "name: demo\nregion: us-east-1\nbuckets:\n  upload: {}\n";
+
+    #[test]
+    fn dangling_bucket_reference_suggests_and_points_at_item() {
+        let errs = check(&format!("{BASE}functions:\n  t:\n    reads: [uplaod]\n")).unwrap_err();
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].path, "functions.t.reads[0]");
+        assert_eq!(errs[0].hint.as_deref(), Some("did you mean `upload`?"));
+        assert_eq!(
+            errs[0].position,
+            Some(Position {
+                line: 7,
+                column: 13
+            })
+        );
+    }
+
+    #[test]
+    fn limits_are_checked_and_all_reported() {
+        let errs = check(&format!(
+            "{BASE}functions:\n  t:\n    memory: 64\n    timeout: 901\n    log_retention_days: 31\n"
+        ))
+        .unwrap_err();
+        let paths: Vec<&str> = errs.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "functions.t.memory",
+                "functions.t.timeout",
+                "functions.t.log_retention_days"
+            ]
+        );
+        assert_eq!(errs[2].hint.as_deref(), Some("the nearest is 30"));
+    }
+
+    #[test]
+    fn names_must_suit_aws() {
+        let errs = check("name: Demo_App\nregion: us-east-1\n").unwrap_err();
+        assert_eq!(errs[0].path, "name");
+        assert_eq!(errs[0].hint.as_deref(), Some("try `demo-app`"));
+        let errs = check("name: demo\nregion: us-eats-1\n").unwrap_err();
+        assert_eq!(errs[0].hint.as_deref(), Some("did you mean `us-east-1`?"));
+    }
+
+    #[test]
+    fn derived_bucket_names_must_fit() {
+        let errs = check("name: a-rather-long-project\nregion: ap-southeast-4\nbuckets:\n  transcoded-videos: {}\n").unwrap_err();
+        assert!(
+            errs[0].message.contains("would be 67 characters"),
+            "{errs:?}"
+        );
+    }
+
+    #[test]
+    fn reserved_and_injected_environment_names() {
+        let errs = check(&format!("{BASE}functions:\n  t:\n    reads: [upload]\n    environment:\n      AWS_REGION: x\n      UPLOAD_BUCKET: y\n      ok_name: z\n")).unwrap_err();
+        assert_eq!(errs.len(), 2, "{errs:?}");
+        assert!(errs[0].message.contains("reserved"));
+        assert!(errs[1].message.contains("set by stackgen"));
+    }
+
+    #[test]
+    fn overlapping_triggers_are_refused() {
+        let text = format!(
+            "{BASE}functions:\n  a:\n    triggers: [{{s3: {{bucket: upload, prefix: in/}}}}]\n  b:\n    triggers: [{{s3: {{bucket: upload, prefix: in/videos/}}}}]\n  c:\n    triggers: [{{s3: {{bucket: upload, prefix: other/}}}}]\n"
+        );
+        let errs = check(&text).unwrap_err();
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].path, "functions.b.triggers[0].s3");
+    }
+
+    #[test]
+    fn logs_key_is_reserved() {
+        let errs = check("name: demo\nregion: us-east-1\nbuckets:\n  logs: {}\n").unwrap_err();
+        assert!(errs[0].message.contains("reserved"));
+    }
+
+    #[test]
+    fn valid_manifest_builds_model() {
+        let model = check(&format!("{BASE}functions:\n  t:\n    reads: [upload]\n    triggers: [{{s3: {{bucket: upload, suffix: .mp4}}}}]\n")).unwrap();
+        let f = &model.functions[&Key("t".into())];
+        assert_eq!(f.reads.len(), 1);
+        assert_eq!(f.s3_triggers[0].events, BTreeSet::from([S3Event::Created]));
+        assert!(model.log_bucket.is_some());
+    }
+}

@@ -1,0 +1,146 @@
+//! The I/O edge for a user project: reads the ledger and the files on disk, and carries out a
+//! [`Plan`] atomically (every new file is staged beside its target first; only when all are
+//! staged are they renamed into place, so a failed run leaves the previous output intact).
+
+use std::fs;
+use std::io::{self, Write as _};
+use std::path::{Path, PathBuf};
+
+use crate::ledger::{Action, Ledger, OnDisk, Plan, sha256_hex};
+use crate::project::layout;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkspaceError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error("{path} is not a valid stackgen ledger: {message}")]
+    CorruptLedger { path: PathBuf, message: String },
+}
+
+fn io_error(path: &Path) -> impl FnOnce(io::Error) -> WorkspaceError + '_ {
+    move |source| WorkspaceError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// A user project: the directory holding `gen.yaml`.
+#[derive(Clone, Debug)]
+pub struct Project {
+    root: PathBuf,
+}
+
+impl Project {
+    pub fn new(root: impl Into<PathBuf>) -> Project {
+        Project { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn path(&self, relative: &str) -> PathBuf {
+        self.root.join(relative)
+    }
+
+    /// The ledger, or an empty one for a project gen has not built yet.
+    pub fn read_ledger(&self) -> Result<Ledger, WorkspaceError> {
+        let path = self.path(layout::LEDGER);
+        match fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text).map_err(|e| WorkspaceError::CorruptLedger {
+                path,
+                message: format!("{e}; restore it from version control, or delete it (gen then treats every existing file as yours)"),
+            }),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Ledger::default()),
+            Err(e) => Err(io_error(&path)(e)),
+        }
+    }
+
+    pub fn on_disk(&self, relative: &str) -> OnDisk {
+        match fs::read(self.path(relative)) {
+            Ok(bytes) => OnDisk::Present {
+                sha256: sha256_hex(&bytes),
+            },
+            Err(e) if e.kind() == io::ErrorKind::NotFound => OnDisk::Absent,
+            // Unreadable (a directory, no permission): treat it as something gen must not touch.
+            Err(_) => OnDisk::Present {
+                sha256: String::new(),
+            },
+        }
+    }
+
+    /// Carries out the plan. Conflicts must have been resolved by the caller (they are not
+    /// written). Returns the number of files written or removed.
+    pub fn apply(&self, plan: &Plan, previous: &Ledger) -> Result<usize, WorkspaceError> {
+        let mut writes: Vec<(PathBuf, &str)> = plan
+            .items
+            .iter()
+            .filter_map(|item| Some((self.path(&item.path), item.contents.as_deref()?)))
+            .collect();
+        let ledger_text = plan.ledger.render();
+        if &plan.ledger != previous {
+            writes.push((self.path(layout::LEDGER), &ledger_text));
+        }
+
+        let mut staged: Vec<(PathBuf, PathBuf)> = Vec::with_capacity(writes.len());
+        for (target, contents) in &writes {
+            match stage(target, contents) {
+                Ok(temp) => staged.push((temp, target.clone())),
+                Err(error) => {
+                    for (temp, _) in &staged {
+                        let _ = fs::remove_file(temp);
+                    }
+                    return Err(error);
+                }
+            }
+        }
+        for (temp, target) in &staged {
+            fs::rename(temp, target).map_err(io_error(target))?;
+        }
+        let mut removed = 0;
+        for item in plan.items.iter().filter(|i| i.action == Action::Remove) {
+            let path = self.path(&item.path);
+            fs::remove_file(&path).map_err(io_error(&path))?;
+            removed += 1;
+            self.prune_empty_parents(&path);
+        }
+        Ok(staged.len() + removed)
+    }
+
+    /// Removes directories left empty by a removal, up to the project root.
+    fn prune_empty_parents(&self, removed: &Path) {
+        let mut dir = removed.parent();
+        while let Some(d) = dir {
+            if d == self.root || fs::remove_dir(d).is_err() {
+                break;
+            }
+            dir = d.parent();
+        }
+    }
+}
+
+/// Writes `contents` to a temporary file beside `target` and flushes it to disk.
+fn stage(target: &Path, contents: &str) -> Result<PathBuf, WorkspaceError> {
+    let dir = target.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(io_error(dir))?;
+    let name = target
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("file");
+    let temp = dir.join(format!(".{name}.gen-tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut file = fs::File::create(&temp)?;
+        file.write_all(contents.as_bytes())?;
+        file.sync_all()
+    })();
+    match result {
+        Ok(()) => Ok(temp),
+        Err(source) => {
+            let _ = fs::remove_file(&temp);
+            Err(WorkspaceError::Io {
+                path: target.to_owned(),
+                source,
+            })
+        }
+    }
+}

@@ -1,0 +1,709 @@
+#!/usr/bin/env python3
+"""Smoke-deploy a generated CloudFormation template into moto's server.
+
+Usage: target/venv/bin/python tests/moto_smoke.py TEMPLATE.json
+
+Starts `moto_server` (from the same venv as this interpreter) on a free
+loopback port, uploads a tiny deterministic Lambda code zip to an assets
+bucket, creates the stack, and then checks through the real service APIs
+(S3, Lambda, IAM, Logs, SNS) that what moto created matches the template.
+Resources are found by Type, so the script follows the template as it grows.
+
+What moto cannot prove (it accepts but silently ignores e.g. BucketPolicy,
+MetricFilter, Alarm, Subscription; it drops Lambda Architectures and
+LoggingConfig; it validates no property) is left to cfn-lint and to the
+generator's own tests: those are reported as `note` lines, never as passes.
+
+Prints one line per check and ends with `moto_smoke: N passed, M failed`.
+Exit status is non-zero when any check failed.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import hashlib
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import zipfile
+from pathlib import Path
+from typing import Any
+
+ACCOUNT_ID = "123456789012"  # moto's fixed account
+REGION = "us-east-1"
+PARTITION = "aws"
+URL_SUFFIX = "amazonaws.com"
+STACK_NAME = "stackgen-smoke"
+ASSETS_BUCKET = "stackgen-assets-smoke"
+EXPECTED_RUNTIME = "provided.al2023"
+EXPECTED_HANDLER = "bootstrap"
+TEMPLATE_BODY_LIMIT = 51_200  # CloudFormation's TemplateBody limit; above it use TemplateURL
+STARTUP_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 10.0
+
+# Types moto's CloudFormation accepts but does not create (verification.md).
+# Anything the server log reports as unsupported is added at run time too.
+IGNORED_BY_MOTO = {
+    "AWS::S3::BucketPolicy",
+    "AWS::IAM::Group",
+    "AWS::Logs::MetricFilter",
+    "AWS::CloudWatch::Alarm",
+    "AWS::SNS::Subscription",
+    "AWS::CloudTrail::Trail",
+    "AWS::ApiGateway::Authorizer",
+    "AWS::ApiGateway::Stage",
+}
+
+# Lambda properties moto's CloudFormation support drops on the floor.
+LAMBDA_PROPS_DROPPED_BY_MOTO = ("Architectures", "LoggingConfig", "Tags")
+
+
+class Unresolvable(Exception):
+    """A template value that cannot be computed from what moto reports."""
+
+
+# --------------------------------------------------------------------------
+# reporting
+
+
+class Report:
+    def __init__(self) -> None:
+        self.passed = 0
+        self.failed = 0
+        self.skipped = 0
+
+    def check(self, ok: bool, what: str, detail: str = "") -> bool:
+        if ok:
+            self.passed += 1
+            print(f"ok   - {what}")
+        else:
+            self.failed += 1
+            print(f"FAIL - {what}" + (f": {detail}" if detail else ""))
+        return ok
+
+    def equal(self, what: str, actual: Any, expected: Any) -> bool:
+        return self.check(
+            actual == expected,
+            what,
+            f"expected {expected!r}, got {actual!r}",
+        )
+
+    def skip(self, what: str, why: str) -> None:
+        self.skipped += 1
+        print(f"skip - {what}: {why}")
+
+    @staticmethod
+    def note(text: str) -> None:
+        print(f"note - {text}")
+
+    def summary(self) -> str:
+        line = f"moto_smoke: {self.passed} passed, {self.failed} failed"
+        if self.skipped:
+            line += f", {self.skipped} skipped"
+        return line
+
+
+# --------------------------------------------------------------------------
+# moto server lifecycle
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def moto_server_binary() -> Path:
+    # Do not resolve symlinks: sys.executable is <venv>/bin/python.
+    binary = Path(sys.executable).parent / "moto_server"
+    if not binary.exists():
+        sys.exit(
+            f"moto_smoke: {binary} not found; run this with the venv's python "
+            "(target/venv/bin/python) after installing tests/requirements.txt"
+        )
+    return binary
+
+
+def wait_until_up(proc: subprocess.Popen, endpoint: str) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    last_error = ""
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"moto_server exited early with status {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+                last_error = f"HTTP {resp.status}"
+        except (urllib.error.URLError, ConnectionError, OSError) as exc:
+            last_error = str(exc)
+        time.sleep(0.1)
+    raise RuntimeError(
+        f"moto_server not answering after {STARTUP_TIMEOUT_S:.0f} s ({last_error})"
+    )
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    os.kill(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def log_tail(path: Path, lines: int = 40) -> str:
+    try:
+        text = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return ""
+    return "\n".join(text[-lines:])
+
+
+def unsupported_types_from_log(path: Path) -> set[str]:
+    marker = "No Moto CloudFormation support for "
+    found = set()
+    try:
+        for line in path.read_text(errors="replace").splitlines():
+            if marker in line:
+                found.add(line.split(marker, 1)[1].strip())
+    except OSError:
+        pass
+    return found
+
+
+# --------------------------------------------------------------------------
+# assets
+
+
+def code_zip() -> bytes:
+    """A deterministic zip holding one executable file `bootstrap`."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        info = zipfile.ZipInfo("bootstrap", date_time=(1980, 1, 1, 0, 0, 0))
+        info.create_system = 3  # unix, so the mode bits below are honoured
+        info.external_attr = (0o100755 & 0xFFFF) << 16
+        info.compress_type = zipfile.ZIP_DEFLATED
+        zf.writestr(info, b"#!/bin/sh\necho stackgen smoke\n")
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------
+# resolving template values against the deployed stack
+
+
+class Resolver:
+    def __init__(self, template: dict, params: dict[str, str], clients: dict):
+        self.template = template
+        self.resources = template.get("Resources", {})
+        self.params = params
+        self.clients = clients
+        self.physical: dict[str, str] = {}
+
+    def pseudo(self, name: str) -> str:
+        values = {
+            "AWS::AccountId": ACCOUNT_ID,
+            "AWS::Region": REGION,
+            "AWS::Partition": PARTITION,
+            "AWS::URLSuffix": URL_SUFFIX,
+            "AWS::StackName": STACK_NAME,
+        }
+        if name in values:
+            return values[name]
+        raise Unresolvable(f"pseudo parameter {name}")
+
+    def ref(self, name: str) -> str:
+        if name.startswith("AWS::"):
+            return self.pseudo(name)
+        if name in self.params:
+            return self.params[name]
+        params = self.template.get("Parameters", {})
+        if name in params and "Default" in params[name]:
+            return str(params[name]["Default"])
+        if name in self.physical:
+            return self.physical[name]
+        raise Unresolvable(f"Ref {name}")
+
+    def get_att(self, logical: str, attr: str) -> str:
+        res = self.resources.get(logical)
+        if res is None:
+            raise Unresolvable(f"GetAtt {logical}.{attr} (no such resource)")
+        rtype = res.get("Type")
+        phys = self.physical.get(logical)
+        if phys is None:
+            raise Unresolvable(f"GetAtt {logical}.{attr} (not created by moto)")
+        if rtype == "AWS::IAM::Role" and attr == "Arn":
+            return self.clients["iam"].get_role(RoleName=phys)["Role"]["Arn"]
+        if rtype == "AWS::IAM::Role" and attr == "RoleId":
+            return self.clients["iam"].get_role(RoleName=phys)["Role"]["RoleId"]
+        if rtype == "AWS::Lambda::Function" and attr == "Arn":
+            cfg = self.clients["lambda"].get_function(FunctionName=phys)["Configuration"]
+            return cfg["FunctionArn"]
+        if rtype == "AWS::S3::Bucket" and attr == "Arn":
+            return f"arn:{PARTITION}:s3:::{phys}"
+        if rtype == "AWS::S3::Bucket" and attr == "DomainName":
+            return f"{phys}.s3.{URL_SUFFIX}"
+        if rtype == "AWS::S3::Bucket" and attr == "RegionalDomainName":
+            return f"{phys}.s3.{REGION}.{URL_SUFFIX}"
+        if rtype == "AWS::Logs::LogGroup" and attr == "Arn":
+            # Real CloudFormation returns "...:log-group:NAME:*"; moto returns it
+            # without the ":*" suffix. Resolve to what moto substituted.
+            return f"arn:{PARTITION}:logs:{REGION}:{ACCOUNT_ID}:log-group:{phys}"
+        if rtype == "AWS::SNS::Topic" and attr == "TopicArn":
+            return phys
+        if rtype == "AWS::SNS::Topic" and attr == "TopicName":
+            return phys.rsplit(":", 1)[-1]
+        raise Unresolvable(f"GetAtt {logical}.{attr}")
+
+    def sub(self, text: str, extra: dict[str, Any]) -> str:
+        out = []
+        i = 0
+        while i < len(text):
+            if text.startswith("${!", i):
+                out.append("${")
+                i += 3
+                continue
+            if text.startswith("${", i):
+                end = text.index("}", i)
+                name = text[i + 2 : end]
+                if name in extra:
+                    out.append(str(self.resolve(extra[name])))
+                elif "." in name and not name.startswith("AWS::"):
+                    logical, attr = name.split(".", 1)
+                    out.append(self.get_att(logical, attr))
+                else:
+                    out.append(self.ref(name))
+                i = end + 1
+                continue
+            out.append(text[i])
+            i += 1
+        return "".join(out)
+
+    def resolve(self, value: Any) -> Any:
+        """Compute a template value; raises Unresolvable when it cannot."""
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            (key, arg), = value.items()
+            if key == "Ref":
+                return self.ref(arg)
+            if key == "Fn::GetAtt":
+                logical, attr = arg.split(".", 1) if isinstance(arg, str) else arg
+                return self.get_att(logical, attr)
+            if key == "Fn::Sub":
+                if isinstance(arg, str):
+                    return self.sub(arg, {})
+                return self.sub(arg[0], arg[1])
+            if key == "Fn::Join":
+                sep, items = arg
+                return sep.join(str(x) for x in self.resolve(items))
+            if key == "Fn::FindInMap":
+                mapping, top, second = (self.resolve(x) for x in arg)
+                try:
+                    return self.template["Mappings"][mapping][top][second]
+                except KeyError as exc:
+                    raise Unresolvable(f"Fn::FindInMap {arg}") from exc
+            if key == "Fn::Select":
+                index, items = arg
+                return self.resolve(items)[int(self.resolve(index))]
+            if key.startswith("Fn::") or key == "Condition":
+                raise Unresolvable(key)
+        return {k: self.resolve(v) for k, v in value.items()}
+
+
+# --------------------------------------------------------------------------
+# per-type checks
+
+
+def check_bucket(rep: Report, rv: Resolver, logical: str, props: dict, phys: str, s3) -> None:
+    name = phys
+    if "BucketName" in props:
+        try:
+            name = rv.resolve(props["BucketName"])
+            rep.equal(f"{logical}: bucket name", phys, name)
+        except Unresolvable as exc:
+            rep.skip(f"{logical}: bucket name", f"cannot resolve {exc}; using physical id")
+    try:
+        s3.head_bucket(Bucket=name)
+        rep.check(True, f"{logical}: bucket {name} exists")
+    except Exception as exc:  # noqa: BLE001 - report any client error
+        rep.check(False, f"{logical}: bucket {name} exists", str(exc))
+        return
+    try:
+        rules = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"]
+    except Exception as exc:  # noqa: BLE001
+        rep.check(False, f"{logical}: server-side encryption configured", str(exc))
+        rules = None
+    if rules is not None:
+        got = [r["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] for r in rules]
+        declared = props.get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration")
+        if declared is None:
+            rep.check(False, f"{logical}: server-side encryption declared in template",
+                      f"template has no BucketEncryption (moto reports {got})")
+        else:
+            want = [d["ServerSideEncryptionByDefault"]["SSEAlgorithm"] for d in declared]
+            rep.equal(f"{logical}: server-side encryption algorithm", got, want)
+    if "Tags" in props:
+        try:
+            want_tags = {t["Key"]: rv.resolve(t["Value"]) for t in props["Tags"]}
+        except Unresolvable as exc:
+            rep.skip(f"{logical}: tags", f"cannot resolve {exc}")
+            return
+        try:
+            got_tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=name)["TagSet"]}
+        except Exception as exc:  # noqa: BLE001
+            rep.check(False, f"{logical}: tags", str(exc))
+            return
+        rep.equal(f"{logical}: tags", got_tags, want_tags)
+
+
+def check_function(
+    rep: Report, rv: Resolver, logical: str, props: dict, phys: str, clients, code_sha: str
+) -> None:
+    try:
+        cfg = clients["lambda"].get_function(FunctionName=phys)["Configuration"]
+        rep.check(True, f"{logical}: function {phys} exists")
+    except Exception as exc:  # noqa: BLE001
+        rep.check(False, f"{logical}: function {phys} exists", str(exc))
+        return
+    if "FunctionName" in props:
+        try:
+            rep.equal(f"{logical}: function name", phys, rv.resolve(props["FunctionName"]))
+        except Unresolvable as exc:
+            rep.skip(f"{logical}: function name", f"cannot resolve {exc}")
+    rep.equal(f"{logical}: template Runtime", props.get("Runtime"), EXPECTED_RUNTIME)
+    rep.equal(f"{logical}: Runtime", cfg.get("Runtime"), EXPECTED_RUNTIME)
+    rep.equal(f"{logical}: template Handler", props.get("Handler"), EXPECTED_HANDLER)
+    rep.equal(f"{logical}: Handler", cfg.get("Handler"), EXPECTED_HANDLER)
+    rep.equal(f"{logical}: MemorySize", cfg.get("MemorySize"), int(props.get("MemorySize", 128)))
+    rep.equal(f"{logical}: Timeout", cfg.get("Timeout"), int(props.get("Timeout", 3)))
+    rep.equal(f"{logical}: code is the uploaded asset (CodeSha256)", cfg.get("CodeSha256"), code_sha)
+
+    try:
+        want_role = rv.resolve(props["Role"])
+        rep.equal(f"{logical}: Role ARN", cfg.get("Role"), want_role)
+    except Unresolvable as exc:
+        rep.skip(f"{logical}: Role ARN", f"cannot resolve {exc}")
+
+    want_vars = props.get("Environment", {}).get("Variables", {})
+    got_vars = cfg.get("Environment", {}).get("Variables", {})
+    rep.equal(f"{logical}: environment variable names", sorted(got_vars), sorted(want_vars))
+    for var, raw in sorted(want_vars.items()):
+        try:
+            want = rv.resolve(raw)
+        except Unresolvable as exc:
+            rep.skip(f"{logical}: env {var}", f"cannot resolve {exc}")
+            continue
+        rep.equal(f"{logical}: env {var}", got_vars.get(var), str(want))
+
+    dropped = [p for p in LAMBDA_PROPS_DROPPED_BY_MOTO if p in props]
+    if dropped:
+        rep.note(f"{logical}: moto drops {', '.join(dropped)}; not checked here (cfn-lint covers them)")
+
+
+def parse_policy_document(doc: Any) -> Any:
+    """boto3 URL-decodes and JSON-parses policy documents, but moto stores the
+    inline policies of a CloudFormation-made role as a Python repr (single
+    quotes), which arrives here as a plain string."""
+    if not isinstance(doc, str):
+        return doc
+    try:
+        return json.loads(doc)
+    except ValueError:
+        try:
+            return ast.literal_eval(doc)
+        except (ValueError, SyntaxError):
+            return doc
+
+
+def check_role(rep: Report, rv: Resolver, logical: str, props: dict, phys: str, iam) -> None:
+    try:
+        role = iam.get_role(RoleName=phys)["Role"]
+        rep.check(True, f"{logical}: role {phys} exists")
+    except Exception as exc:  # noqa: BLE001
+        rep.check(False, f"{logical}: role {phys} exists", str(exc))
+        return
+    if "RoleName" in props:
+        try:
+            rep.equal(f"{logical}: role name", role["RoleName"], rv.resolve(props["RoleName"]))
+        except Unresolvable as exc:
+            rep.skip(f"{logical}: role name", f"cannot resolve {exc}")
+    try:
+        want_trust = rv.resolve(props.get("AssumeRolePolicyDocument"))
+        rep.equal(f"{logical}: trust policy", role.get("AssumeRolePolicyDocument"), want_trust)
+    except Unresolvable as exc:
+        rep.skip(f"{logical}: trust policy", f"cannot resolve {exc}")
+
+    declared = props.get("Policies", [])
+    got_names = sorted(iam.list_role_policies(RoleName=phys)["PolicyNames"])
+    want_names = sorted(str(p["PolicyName"]) for p in declared)
+    rep.equal(f"{logical}: inline policy names", got_names, want_names)
+    for pol in declared:
+        pname = pol["PolicyName"]
+        try:
+            doc = iam.get_role_policy(RoleName=phys, PolicyName=pname)["PolicyDocument"]
+        except Exception as exc:  # noqa: BLE001
+            rep.check(False, f"{logical}: inline policy {pname}", str(exc))
+            continue
+        doc = parse_policy_document(doc)
+        try:
+            want_doc = rv.resolve(pol["PolicyDocument"])
+        except Unresolvable as exc:
+            rep.check(bool(doc.get("Statement")), f"{logical}: inline policy {pname} present")
+            rep.skip(f"{logical}: inline policy {pname} document", f"cannot resolve {exc}")
+            continue
+        rep.equal(f"{logical}: inline policy {pname} document", doc, want_doc)
+    if "ManagedPolicyArns" in props:
+        rep.note(f"{logical}: moto drops ManagedPolicyArns; not checked here")
+
+
+def check_log_group(rep: Report, rv: Resolver, logical: str, props: dict, phys: str, logs) -> None:
+    name = phys
+    if "LogGroupName" in props:
+        try:
+            name = rv.resolve(props["LogGroupName"])
+            rep.equal(f"{logical}: log group name", phys, name)
+        except Unresolvable as exc:
+            rep.skip(f"{logical}: log group name", f"cannot resolve {exc}; using physical id")
+    groups = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
+    match = [g for g in groups if g["logGroupName"] == name]
+    if not rep.check(bool(match), f"{logical}: log group {name} exists"):
+        return
+    want = props.get("RetentionInDays")
+    rep.equal(
+        f"{logical}: retentionInDays",
+        match[0].get("retentionInDays"),
+        int(want) if want is not None else None,
+    )
+
+
+def check_topic(rep: Report, rv: Resolver, logical: str, props: dict, phys: str, sns) -> None:
+    try:
+        sns.get_topic_attributes(TopicArn=phys)
+        rep.check(True, f"{logical}: topic {phys} exists")
+    except Exception as exc:  # noqa: BLE001
+        rep.check(False, f"{logical}: topic {phys} exists", str(exc))
+        return
+    if "TopicName" in props:
+        try:
+            want = f"arn:{PARTITION}:sns:{REGION}:{ACCOUNT_ID}:{rv.resolve(props['TopicName'])}"
+            rep.equal(f"{logical}: topic ARN", phys, want)
+        except Unresolvable as exc:
+            rep.skip(f"{logical}: topic ARN", f"cannot resolve {exc}")
+
+
+# --------------------------------------------------------------------------
+
+
+def list_resources(cfn) -> list[dict]:
+    rows: list[dict] = []
+    for page in cfn.get_paginator("list_stack_resources").paginate(StackName=STACK_NAME):
+        rows.extend(page["StackResourceSummaries"])
+    return rows
+
+
+def wait_stack(cfn, timeout: float = 30.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        stack = cfn.describe_stacks(StackName=STACK_NAME)["Stacks"][0]
+        if not stack["StackStatus"].endswith("_IN_PROGRESS") or time.monotonic() > deadline:
+            return stack
+        time.sleep(0.2)
+
+
+def fill_parameters(template: dict, code_key: str) -> list[dict[str, str]]:
+    out = []
+    problems = []
+    for name, spec in template.get("Parameters", {}).items():
+        if name.startswith("AssetsBucket"):
+            out.append({"ParameterKey": name, "ParameterValue": ASSETS_BUCKET})
+        elif "CodeKey" in name:
+            out.append({"ParameterKey": name, "ParameterValue": code_key})
+        elif "Default" not in spec:
+            problems.append(name)
+    if problems:
+        sys.exit(
+            "moto_smoke: template parameter(s) without Default that this smoke test "
+            f"does not know how to fill: {', '.join(problems)} (expected AssetsBucket* "
+            "or *CodeKey*; teach tests/moto_smoke.py about new parameters)"
+        )
+    return out
+
+
+def run(template_path: Path, endpoint: str, log_path: Path) -> Report:
+    import boto3  # imported late so a missing venv gives the clear message above
+
+    rep = Report()
+    body = template_path.read_text()
+    template = json.loads(body)
+    resources: dict[str, dict] = template.get("Resources", {})
+
+    session = boto3.session.Session(
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name=REGION,
+    )
+    clients = {
+        svc: session.client(svc, endpoint_url=endpoint)
+        for svc in ("cloudformation", "s3", "lambda", "iam", "logs", "sns")
+    }
+    cfn, s3 = clients["cloudformation"], clients["s3"]
+
+    # assets
+    blob = code_zip()
+    digest = hashlib.sha256(blob).digest()
+    code_key = f"smoke/bootstrap-{digest.hex()[:16]}.zip"
+    s3.create_bucket(Bucket=ASSETS_BUCKET)
+    s3.put_object(Bucket=ASSETS_BUCKET, Key=code_key, Body=blob)
+    head = s3.head_object(Bucket=ASSETS_BUCKET, Key=code_key)
+    rep.equal(f"asset s3://{ASSETS_BUCKET}/{code_key} uploaded", head["ContentLength"], len(blob))
+    code_sha = base64.b64encode(digest).decode()
+
+    params = fill_parameters(template, code_key)
+    for p in params:
+        print(f"param - {p['ParameterKey']} = {p['ParameterValue']}")
+
+    create_args: dict[str, Any] = {
+        "StackName": STACK_NAME,
+        "Parameters": params,
+        "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
+    }
+    if len(body.encode()) > TEMPLATE_BODY_LIMIT:
+        key = "smoke/template.json"
+        s3.put_object(Bucket=ASSETS_BUCKET, Key=key, Body=body.encode())
+        create_args["TemplateURL"] = f"https://{ASSETS_BUCKET}.s3.{URL_SUFFIX}/{key}"
+        rep.note(f"template is {len(body.encode())} bytes (> {TEMPLATE_BODY_LIMIT}): using TemplateURL")
+    else:
+        create_args["TemplateBody"] = body
+
+    try:
+        cfn.create_stack(**create_args)
+    except Exception as exc:  # noqa: BLE001
+        rep.check(False, "create_stack", f"{exc}\n--- moto_server log ---\n{log_tail(log_path)}")
+        return rep
+    stack = wait_stack(cfn)
+    if not rep.equal("stack status", stack["StackStatus"], "CREATE_COMPLETE"):
+        print(stack.get("StackStatusReason", ""))
+        return rep
+
+    rows = list_resources(cfn)
+    physical = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in rows if r["LogicalResourceId"]}
+    ignored = IGNORED_BY_MOTO | unsupported_types_from_log(log_path)
+
+    rv = Resolver(template, {p["ParameterKey"]: p["ParameterValue"] for p in params}, clients)
+    rv.physical = physical
+
+    checkers = {
+        "AWS::S3::Bucket": lambda lg, pr, ph: check_bucket(rep, rv, lg, pr, ph, s3),
+        "AWS::Lambda::Function": lambda lg, pr, ph: check_function(rep, rv, lg, pr, ph, clients, code_sha),
+        "AWS::IAM::Role": lambda lg, pr, ph: check_role(rep, rv, lg, pr, ph, clients["iam"]),
+        "AWS::Logs::LogGroup": lambda lg, pr, ph: check_log_group(rep, rv, lg, pr, ph, clients["logs"]),
+        "AWS::SNS::Topic": lambda lg, pr, ph: check_topic(rep, rv, lg, pr, ph, clients["sns"]),
+    }
+
+    for logical, res in sorted(resources.items()):
+        rtype = res.get("Type", "")
+        props = res.get("Properties", {})
+        if "Condition" in res:
+            rep.note(f"{logical} ({rtype}) has a Condition; not checked")
+            continue
+        if rtype in checkers:
+            if not rep.check(logical in physical, f"{logical}: created by the stack ({rtype})",
+                             "missing from list_stack_resources"):
+                continue
+            checkers[rtype](logical, props, physical[logical])
+        elif rtype in ignored:
+            rep.note(f"{logical} ({rtype}): moto accepts but ignores this type; not checked")
+        else:
+            rep.check(logical in physical, f"{logical}: created by the stack ({rtype})",
+                      "missing from list_stack_resources (if moto ignores this type, add it to IGNORED_BY_MOTO)")
+
+    # outputs
+    got_outputs = {o["OutputKey"]: o.get("OutputValue") for o in stack.get("Outputs", [])}
+    for key, out in sorted(template.get("Outputs", {}).items()):
+        if not rep.check(key in got_outputs, f"output {key} present", f"stack outputs: {sorted(got_outputs)}"):
+            continue
+        try:
+            want = rv.resolve(out["Value"])
+        except Unresolvable as exc:
+            rep.skip(f"output {key} value", f"cannot resolve {exc}")
+            continue
+        rep.equal(f"output {key} value", got_outputs[key], str(want))
+
+    # lifecycle: the stack deletes cleanly (a deleted stack is found by id only)
+    cfn.delete_stack(StackName=STACK_NAME)
+    deadline = time.monotonic() + 30
+    status = "?"
+    while time.monotonic() < deadline:
+        stacks = cfn.describe_stacks(StackName=stack["StackId"])["Stacks"]
+        status = stacks[0]["StackStatus"] if stacks else "GONE"
+        if not status.endswith("_IN_PROGRESS"):
+            break
+        time.sleep(0.2)
+    rep.check(status in ("DELETE_COMPLETE", "GONE"), "delete_stack", f"status {status}")
+    return rep
+
+
+def main(argv: list[str]) -> int:
+    sys.stdout.reconfigure(line_buffering=True)  # keep our lines in order with the server log
+    if len(argv) != 2:
+        print(f"usage: {argv[0]} TEMPLATE.json", file=sys.stderr)
+        return 2
+    template_path = Path(argv[1])
+    if not template_path.is_file():
+        print(f"moto_smoke: no such template: {template_path}", file=sys.stderr)
+        return 2
+    binary = moto_server_binary()
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+
+    env = dict(os.environ)
+    env.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION=REGION,
+        AWS_REGION=REGION,
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    os.environ.update(env)
+    os.environ.pop("AWS_PROFILE", None)
+
+    with tempfile.TemporaryDirectory(prefix="moto_smoke.") as tmp:
+        log_path = Path(tmp) / "moto_server.log"
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen(
+                [str(binary), "-H", "127.0.0.1", "-p", str(port)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+            )
+        print(f"moto_server pid {proc.pid} on {endpoint}")
+        try:
+            wait_until_up(proc, endpoint)
+            rep = run(template_path, endpoint, log_path)
+        except Exception:
+            print("--- moto_server log ---", file=sys.stderr)
+            print(log_tail(log_path), file=sys.stderr)
+            raise
+        finally:
+            stop_server(proc)
+    print(rep.summary())
+    return 0 if rep.failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
