@@ -14,6 +14,7 @@ pub mod model;
 pub mod project;
 pub mod workspace;
 
+use cfn::TemplateError;
 use diag::Diagnostic;
 use project::{GenerateError, GeneratedFile};
 
@@ -30,11 +31,32 @@ pub enum Error {
 
 /// Parses and validates manifest text.
 pub fn load(text: &str) -> Result<model::Model, Error> {
+    load_with_map(text).map(|(model, _)| model)
+}
+
+fn load_with_map(text: &str) -> Result<(model::Model, manifest::SourceMap), Error> {
     let (raw, source_map) = manifest::parse(text).map_err(|d| Error::Manifest(vec![d]))?;
-    model::validate(&raw, &source_map).map_err(Error::Manifest)
+    let model = model::validate(&raw, &source_map).map_err(Error::Manifest)?;
+    Ok((model, source_map))
 }
 
 /// Manifest text → every file of the project. Deterministic: same text, same bytes.
 pub fn compile(text: &str) -> Result<Vec<GeneratedFile>, Error> {
-    Ok(project::generate(&load(text)?)?)
+    let (model, source_map) = load_with_map(text)?;
+    project::generate(&model).map_err(|error| match error {
+        // A stack limit is the manifest's size, not a stackgen bug: say so, at `functions`.
+        GenerateError::Template(
+            limit @ (TemplateError::TooManyResources { .. }
+            | TemplateError::TooMany { .. }
+            | TemplateError::TooLarge { .. }),
+        ) => Error::Manifest(vec![
+            Diagnostic::new(
+                "functions",
+                format!("the app does not fit one CloudFormation stack: {limit}"),
+            )
+            .hint("split the app into several projects (one stack each), e.g. by domain")
+            .at(source_map.key("functions")),
+        ]),
+        other => Error::Generate(other),
+    })
 }

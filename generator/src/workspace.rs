@@ -61,7 +61,16 @@ impl Project {
             Ok(bytes) => OnDisk::Present {
                 sha256: sha256_hex(&bytes),
             },
-            Err(e) if e.kind() == io::ErrorKind::NotFound => OnDisk::Absent,
+            // NotADirectory: a file stands where a parent directory must go; writing will
+            // fail and say so.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                ) =>
+            {
+                OnDisk::Absent
+            }
             // Unreadable (a directory, no permission): treat it as something gen must not touch.
             Err(_) => OnDisk::Present {
                 sha256: String::new(),

@@ -12,6 +12,9 @@ use super::value::{Intrinsic, SubRef, Value};
 pub const MAX_RESOURCES: usize = 500;
 /// CloudFormation's limit on a template body uploaded to S3 (bytes).
 pub const MAX_TEMPLATE_BYTES: usize = 1_000_000;
+/// CloudFormation's limits on parameters and outputs per template.
+pub const MAX_PARAMETERS: usize = 200;
+pub const MAX_OUTPUTS: usize = 200;
 
 /// What happens to a resource's physical resource when it leaves the stack or is replaced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,6 +104,12 @@ pub enum TemplateError {
     TooManyResources { count: usize, breakdown: String },
     #[error("the template is {bytes} bytes; CloudFormation accepts at most {MAX_TEMPLATE_BYTES}")]
     TooLarge { bytes: usize },
+    #[error("the template has {count} {what}; CloudFormation allows {limit} per template")]
+    TooMany {
+        what: &'static str,
+        count: usize,
+        limit: usize,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -213,6 +222,14 @@ impl Template {
                 count: self.resources.len(),
                 breakdown: self.type_breakdown(),
             });
+        }
+        for (what, count, limit) in [
+            ("parameters", self.parameters.len(), MAX_PARAMETERS),
+            ("outputs", self.outputs.len(), MAX_OUTPUTS),
+        ] {
+            if count > limit {
+                return Err(TemplateError::TooMany { what, count, limit });
+            }
         }
         Ok(())
     }
