@@ -1,0 +1,129 @@
+//! The `gen` command line: new, build, schema, exit codes.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn new_scaffolds_and_builds_the_example() {
+    let tmp = tempfile::tempdir().unwrap();
+    let output = run(tmp.path(), &["new", "demo"]);
+    assert_code(&output, 0);
+    let project = tmp.path().join("demo");
+    let files = tree(&project);
+    for path in [
+        "gen.yaml",
+        ".gen/ledger.json",
+        ".gen/manifest.schema.json",
+        "infra/template.json",
+        "functions/Cargo.toml",
+        "functions/transcode/src/handler.rs",
+        "functions/transcode/src/main.rs",
+    ] {
+        assert!(
+            files.contains_key(path),
+            "{path} missing: {:?}",
+            files.keys()
+        );
+    }
+    // The project name defaults to the directory's name.
+    assert!(read(&project.join("gen.yaml")).contains("\nname: demo\n"));
+    let template = read(&project.join("infra/template.json"));
+    assert!(template.contains("\"demo-transcode\""));
+    assert!(
+        stdout(&output).contains("gen build: 8 created, 0 updated, 0 unchanged, 0 removed"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
+fn new_refuses_a_non_empty_directory_and_changes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tmp.path().join("taken")).unwrap();
+    write(&tmp.path().join("taken/notes.txt"), "mine");
+    let output = run(tmp.path(), &["new", "taken"]);
+    assert_code(&output, 2);
+    assert!(stderr(&output).contains("already exists and is not empty"));
+    assert!(stderr(&output).contains("hint:"));
+    assert_eq!(tree(&tmp.path().join("taken")).len(), 1);
+}
+
+#[test]
+fn new_with_an_invalid_name_creates_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let output = run(tmp.path(), &["new", "demo", "--name", "My_App"]);
+    assert_code(&output, 2);
+    assert!(
+        stderr(&output).contains("`My_App` is not a valid project name"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(stderr(&output).contains("try `my-app`"));
+    assert!(!tmp.path().join("demo").exists());
+}
+
+#[test]
+fn build_without_a_manifest_explains() {
+    let tmp = tempfile::tempdir().unwrap();
+    let output = run(tmp.path(), &["build"]);
+    assert_code(&output, 2);
+    assert!(stderr(&output).contains("gen.yaml"));
+    assert!(stderr(&output).contains("gen new"));
+}
+
+#[test]
+fn check_reports_stale_output_with_exit_1_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = new_project(tmp.path(), "p", "demo");
+    assert_code(&run(&project, &["build", "--check"]), 0);
+    edit(&project.join("gen.yaml"), "memory: 1024", "memory: 2048");
+    let before = tree(&project);
+    let output = run(&project, &["build", "--check"]);
+    assert_code(&output, 1);
+    assert!(
+        stdout(&output).contains("update     infra/template.json"),
+        "{}",
+        stdout(&output)
+    );
+    assert_eq!(tree(&project), before);
+}
+
+#[test]
+fn schema_goes_to_a_file_or_stdout() {
+    let tmp = tempfile::tempdir().unwrap();
+    let output = run(tmp.path(), &["schema", "--out", "-"]);
+    assert_code(&output, 0);
+    let schema: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(schema["$schema"], "http://json-schema.org/draft-07/schema#");
+    assert!(schema["properties"]["functions"].is_object());
+    assert_code(&run(tmp.path(), &["schema"]), 0);
+    assert_eq!(
+        read(&tmp.path().join("schema/manifest.schema.json")),
+        stdout(&output)
+    );
+}
+
+#[test]
+fn same_manifest_in_any_key_order_gives_identical_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a");
+    let b = tmp.path().join("b");
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    let ordered = "name: demo\nregion: eu-west-1\nbuckets:\n  alpha: {}\n  beta: {versioning: true}\nfunctions:\n  one:\n    reads: [alpha, beta]\n  two:\n    writes: [beta]\n    triggers: [{s3: {bucket: alpha}}]\n";
+    let shuffled = "functions:\n  two:\n    triggers: [{s3: {bucket: alpha}}]\n    writes: [beta]\n  one:\n    reads: [beta, alpha]\nbuckets:\n  beta: {versioning: true}\n  alpha: {}\nregion: eu-west-1\nname: demo\n";
+    write(&a.join("gen.yaml"), ordered);
+    write(&b.join("gen.yaml"), shuffled);
+    assert_code(&run(&a, &["build"]), 0);
+    assert_code(&run(&b, &["build"]), 0);
+    let (ta, tb) = (tree(&a), tree(&b));
+    for (path, bytes) in &ta {
+        if path != "gen.yaml" {
+            assert!(
+                tb.get(path) == Some(bytes),
+                "{path} differs between key orders"
+            );
+        }
+    }
+}
