@@ -22,7 +22,7 @@ pub const KEY_PATTERN: &str = "^[a-z][a-z0-9-]*[a-z0-9]$|^[a-z]$";
 /// A stackgen project manifest (`gen.yaml`): everything `gen build` generates comes from it.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(title = "stackgen manifest", extend("$id" = "https://stackgen.dev/schema/manifest.schema.json"))]
+#[schemars(title = "stackgen manifest")]
 pub struct Manifest {
     /// Project name: lowercase letters, digits and hyphens, starting with a letter (3–24
     /// characters). It is the CloudFormation stack name and the prefix of every physical name
@@ -249,5 +249,15 @@ fn default_s3_events() -> Vec<S3Event> {
 /// The JSON Schema (draft-07, what editors' YAML support handles best) of the manifest.
 pub fn json_schema() -> serde_json::Value {
     let generator = schemars::generate::SchemaSettings::draft07().into_generator();
-    generator.into_root_schema_for::<Manifest>().to_value()
+    let schema = generator.into_root_schema_for::<Manifest>().to_value();
+    // `$schema`, `title` and `description` first, as people read schemas top down.
+    let serde_json::Value::Object(mut fields) = schema else { return schema };
+    let mut ordered = serde_json::Map::new();
+    for key in ["$schema", "title", "description"] {
+        if let Some(value) = fields.shift_remove(key) {
+            ordered.insert(key.to_owned(), value);
+        }
+    }
+    ordered.extend(fields);
+    serde_json::Value::Object(ordered)
 }
