@@ -1,1 +1,544 @@
-fn main() {}
+//! Benchmark: wall time of the whole `gen build` process (spawn, parse, validate, synthesize,
+//! plan, write), on the built-in example and on large generated manifests.
+//!
+//! Targets (informational; this benchmark reports, it never fails on slowness):
+//! - the built-in example: ≤ 10 ms per build;
+//! - a manifest with 1,000 functions: ≤ 200 ms per build.
+//!
+//! A 1,000-function app does not fit one CloudFormation stack (500 resources; each function
+//! makes a log group, a role and the function, plus a permission per triggering bucket), so
+//! `gen` refuses that manifest (exit 2). That refusal is still timed: parsing, validating and
+//! synthesizing 1,000 functions before refusing is the work the target is about. The largest
+//! manifest of the same shape that `gen` accepts is found by bisection (`gen build --check`:
+//! exit 1 = valid but not built yet, exit 2 = refused) and timed as a full and a no-op build.
+//!
+//! Full builds write every file through a staged temp file, `sync_all` and a rename
+//! (`workspace::apply`), so on a disk their time is mostly the fsyncs, and depends on the
+//! filesystem under the scratch directory. `TMPDIR=/dev/shm cargo bench --bench gen_build` puts
+//! it on a tmpfs, where fsync is nearly free, to measure gen's own work.
+//!
+//! Run: `cargo bench --bench gen_build`. Without `--bench` (e.g. `cargo test --all-targets`)
+//! every case runs once, as a smoke test.
+
+use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant, SystemTime};
+
+const GEN: &str = env!("CARGO_BIN_EXE_gen");
+
+/// Targets, in milliseconds.
+const EXAMPLE_TARGET_MS: f64 = 10.0;
+const LARGE_TARGET_MS: f64 = 200.0;
+
+/// Functions in the large manifest.
+const LARGE_FUNCTIONS: usize = 1_000;
+/// Project name of generated manifests (3–24 lowercase characters).
+const PROJECT: &str = "benchgen";
+/// Data buckets the generated functions read, write and are triggered by.
+const BUCKETS: usize = 6;
+
+fn main() {
+    let bench = std::env::args().any(|a| a == "--bench");
+    let runs = |n: usize| if bench { n } else { 1 };
+    if !bench {
+        println!(
+            "gen_build: smoke mode (one run per case); `cargo bench --bench gen_build` measures"
+        );
+    }
+
+    let root = TempRoot::new();
+    println!("gen: {GEN}");
+    println!(
+        "scratch: {} (full builds fsync every file written: their time depends on this filesystem)",
+        root.0.display()
+    );
+    println!();
+
+    // (a) The built-in example.
+    let example = root.0.join("example");
+    let out = gen_cmd(&[
+        OsStr::new("new"),
+        example.as_os_str(),
+        OsStr::new("--name"),
+        OsStr::new("bench"),
+    ]);
+    expect_code(&out, 0, "gen new");
+    let manifest = example.join("gen.yaml");
+    bench_case(
+        &Case {
+            title: "example, no-op rebuild (output up to date)",
+            manifest: &manifest,
+            target_ms: EXAMPLE_TARGET_MS,
+            expect: 0,
+            from_scratch: false,
+        },
+        runs(50),
+    );
+    bench_case(
+        &Case {
+            title: "example, full build (output deleted before each run)",
+            manifest: &manifest,
+            target_ms: EXAMPLE_TARGET_MS,
+            expect: 0,
+            from_scratch: true,
+        },
+        runs(20),
+    );
+
+    // (b) 1,000 functions.
+    let large_dir = root.0.join(format!("fn{LARGE_FUNCTIONS}"));
+    fs::create_dir_all(&large_dir).unwrap();
+    let large = large_dir.join("gen.yaml");
+    fs::write(&large, manifest_text(LARGE_FUNCTIONS)).unwrap();
+    let accepted = validity(&large) == Validity::Accepted;
+    let refused = bench_case(
+        &Case {
+            title: &format!(
+                "{LARGE_FUNCTIONS} functions, {}",
+                if accepted {
+                    "full build (output deleted before each run)"
+                } else {
+                    "refused by validation (exit 2, nothing written)"
+                }
+            ),
+            manifest: &large,
+            target_ms: LARGE_TARGET_MS,
+            expect: if accepted { 0 } else { 2 },
+            from_scratch: true,
+        },
+        runs(20),
+    );
+    if accepted {
+        bench_case(
+            &Case {
+                title: &format!("{LARGE_FUNCTIONS} functions, no-op rebuild"),
+                manifest: &large,
+                target_ms: LARGE_TARGET_MS,
+                expect: 0,
+                from_scratch: false,
+            },
+            runs(20),
+        );
+    } else {
+        println!("  why refused:");
+        for line in refused.stderr.lines().take(1) {
+            println!("    {line}");
+        }
+        println!();
+
+        // The largest manifest of the same shape that gen accepts.
+        let probe_dir = root.0.join("probe");
+        fs::create_dir_all(&probe_dir).unwrap();
+        let max = largest_valid(&probe_dir.join("gen.yaml"));
+        let next_refusal = {
+            fs::write(probe_dir.join("gen.yaml"), manifest_text(max + 1)).unwrap();
+            let out = gen_build(&probe_dir.join("gen.yaml"), &["--check"]);
+            first_line(&String::from_utf8_lossy(&out.stderr))
+        };
+        println!(
+            "largest accepted manifest of this shape: {max} functions ({} refused: {next_refusal})",
+            max + 1
+        );
+        println!();
+        let max_dir = root.0.join(format!("fn{max}"));
+        fs::create_dir_all(&max_dir).unwrap();
+        let max_manifest = max_dir.join("gen.yaml");
+        fs::write(&max_manifest, manifest_text(max)).unwrap();
+        bench_case(
+            &Case {
+                title: &format!(
+                    "{max} functions (largest accepted), full build (output deleted before each run)"
+                ),
+                manifest: &max_manifest,
+                target_ms: LARGE_TARGET_MS,
+                expect: 0,
+                from_scratch: true,
+            },
+            runs(20),
+        );
+        bench_case(
+            &Case {
+                title: &format!("{max} functions (largest accepted), no-op rebuild"),
+                manifest: &max_manifest,
+                target_ms: LARGE_TARGET_MS,
+                expect: 0,
+                from_scratch: false,
+            },
+            runs(20),
+        );
+    }
+}
+
+/// One timed scenario.
+struct Case<'a> {
+    title: &'a str,
+    manifest: &'a Path,
+    target_ms: f64,
+    /// The exit code every run must have (a different one is a bug, and panics).
+    expect: i32,
+    /// Delete everything next to the manifest (untimed) before each run.
+    from_scratch: bool,
+}
+
+/// What the last run of a case printed.
+struct LastRun {
+    stderr: String,
+}
+
+fn bench_case(case: &Case, runs: usize) -> LastRun {
+    let dir = case.manifest.parent().unwrap();
+    // One untimed warm-up run: page cache, binary mapped, output in place for no-op rebuilds.
+    if case.from_scratch {
+        clear_output(dir);
+    }
+    expect_code(&gen_build(case.manifest, &[]), case.expect, case.title);
+
+    let mut times = Vec::with_capacity(runs);
+    let mut last = None;
+    for _ in 0..runs {
+        if case.from_scratch {
+            clear_output(dir);
+        }
+        let before = Snapshot::of(dir);
+        let start = Instant::now();
+        let out = gen_build(case.manifest, &[]);
+        let elapsed = start.elapsed();
+        expect_code(&out, case.expect, case.title);
+        times.push(elapsed);
+        last = Some((out, before, Snapshot::of(dir)));
+    }
+    let (out, before, after) = last.unwrap();
+
+    let stats = Stats::new(&mut times);
+    println!("{}", case.title);
+    println!(
+        "  {} run(s): min {:.2} ms, median {:.2} ms, p90 {:.2} ms, max {:.2} ms",
+        runs,
+        ms(stats.min),
+        ms(stats.median),
+        ms(stats.p90),
+        ms(stats.max)
+    );
+    let median = ms(stats.median);
+    println!(
+        "  target ≤ {} ms (median): {}",
+        case.target_ms,
+        if median <= case.target_ms {
+            "PASS"
+        } else {
+            "OVER"
+        }
+    );
+    let (files, bytes) = after.written_since(&before);
+    let template = dir.join("infra/template.json");
+    let template_info = match fs::read_to_string(&template) {
+        Ok(json) => format!(
+            "{} resources, {} bytes",
+            count_resources(&json).map_or_else(|| "?".to_owned(), |n| n.to_string()),
+            json.len()
+        ),
+        Err(_) => "none".to_owned(),
+    };
+    println!("  infra/template.json: {template_info}");
+    println!(
+        "  written by the last run: {files} file(s), {bytes} bytes (project output on disk: {} files, {} bytes)",
+        after.files.len().saturating_sub(1),
+        after.total_bytes_except(&dir.join("gen.yaml"))
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if let Some(summary) = stdout.lines().find(|l| l.starts_with("gen build")) {
+        println!("  gen said: {summary}");
+    }
+    println!();
+    LastRun {
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Validity {
+    Accepted,
+    Refused,
+}
+
+/// Whether gen accepts the manifest, asked without writing: `gen build --check` exits 1 on a
+/// valid manifest whose output is missing or stale, 0 if up to date, 2 if it is refused.
+fn validity(manifest: &Path) -> Validity {
+    let out = gen_build(manifest, &["--check"]);
+    match out.status.code() {
+        Some(0 | 1) => Validity::Accepted,
+        Some(2) => Validity::Refused,
+        _ => panic!("gen build --check: unexpected {}", describe(&out)),
+    }
+}
+
+/// Bisects the largest function count (of [`manifest_text`]'s shape) that gen accepts; the
+/// 1,000-function manifest is known to be refused.
+fn largest_valid(probe: &Path) -> usize {
+    let accepts = |n: usize| {
+        fs::write(probe, manifest_text(n)).unwrap();
+        validity(probe) == Validity::Accepted
+    };
+    let (mut ok, mut refused) = (1, LARGE_FUNCTIONS);
+    assert!(accepts(ok), "gen refuses a one-function manifest");
+    while refused - ok > 1 {
+        let mid = ok + (refused - ok) / 2;
+        if accepts(mid) {
+            ok = mid;
+        } else {
+            refused = mid;
+        }
+    }
+    ok
+}
+
+/// A manifest with `functions` functions and varied settings: memory, timeout, architecture,
+/// log retention, environment, reads and writes over a few buckets, and on every third
+/// function an S3 trigger with a suffix of its own (so no two triggers overlap).
+fn manifest_text(functions: usize) -> String {
+    const MEMORY: [u32; 5] = [128, 256, 512, 1024, 2048];
+    const TIMEOUT: [u32; 5] = [3, 10, 30, 60, 300];
+    const RETENTION: [u32; 5] = [7, 14, 30, 90, 365];
+    let mut s = String::new();
+    writeln!(s, "name: {PROJECT}").unwrap();
+    writeln!(s, "description: Benchmark app with {functions} functions").unwrap();
+    s.push_str("region: eu-west-1\ntags:\n  app: bench\n  owner: perf\nbuckets:\n");
+    for b in 0..BUCKETS {
+        writeln!(s, "  data-{b}:\n    versioning: {}", b % 2 == 0).unwrap();
+    }
+    s.push_str("log_bucket:\n  expire_after_days: 90\nfunctions:\n");
+    for i in 0..functions {
+        writeln!(s, "  fn-{i:04}:").unwrap();
+        writeln!(s, "    description: Benchmark function number {i}").unwrap();
+        writeln!(s, "    memory: {}", MEMORY[i % 5]).unwrap();
+        writeln!(s, "    timeout: {}", TIMEOUT[i / 5 % 5]).unwrap();
+        writeln!(s, "    log_retention_days: {}", RETENTION[i / 25 % 5]).unwrap();
+        if i % 2 == 1 {
+            s.push_str("    architecture: arm64\n");
+        }
+        writeln!(
+            s,
+            "    environment:\n      INDEX: \"{i}\"\n      MODE: batch"
+        )
+        .unwrap();
+        writeln!(s, "    reads: [data-{}]", i % BUCKETS).unwrap();
+        if i % 4 != 3 {
+            writeln!(s, "    writes: [data-{}]", (i + 1) % BUCKETS).unwrap();
+        }
+        if i % 3 == 0 {
+            let events = if i % 6 == 0 {
+                "[created, removed]"
+            } else {
+                "[created]"
+            };
+            writeln!(
+                s,
+                "    triggers:\n      - s3:\n          bucket: data-{}\n          events: {events}\n          suffix: .f{i:04}",
+                i % BUCKETS
+            )
+            .unwrap();
+        }
+    }
+    s.push_str("alerts:\n  emails: [ops@example.com]\n");
+    s
+}
+
+/// Counts the keys of the top-level `Resources` object of a JSON document (std only).
+fn count_resources(json: &str) -> Option<usize> {
+    let bytes = json.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    let mut next_object_is_resources = false;
+    let mut resources_depth = None;
+    let mut count = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                let start = i + 1;
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                let text = json.get(start..i)?;
+                let mut j = i + 1;
+                while j < bytes.len() && bytes[j].is_ascii_whitespace() {
+                    j += 1;
+                }
+                if bytes.get(j) == Some(&b':') {
+                    if depth == 1 && text == "Resources" {
+                        next_object_is_resources = true;
+                    } else if resources_depth == Some(depth) {
+                        count += 1;
+                    }
+                }
+            }
+            b'{' | b'[' => {
+                depth += 1;
+                if next_object_is_resources {
+                    next_object_is_resources = false;
+                    resources_depth = Some(depth);
+                }
+            }
+            b'}' | b']' => {
+                if resources_depth == Some(depth) {
+                    return Some(count);
+                }
+                depth = depth.checked_sub(1)?;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Files under a directory: path → (length, modification time).
+struct Snapshot {
+    files: BTreeMap<PathBuf, (u64, Option<SystemTime>)>,
+}
+
+impl Snapshot {
+    fn of(dir: &Path) -> Snapshot {
+        fn walk(dir: &Path, files: &mut BTreeMap<PathBuf, (u64, Option<SystemTime>)>) {
+            for entry in fs::read_dir(dir).unwrap() {
+                let entry = entry.unwrap();
+                let meta = entry.metadata().unwrap();
+                if meta.is_dir() {
+                    walk(&entry.path(), files);
+                } else {
+                    files.insert(entry.path(), (meta.len(), meta.modified().ok()));
+                }
+            }
+        }
+        let mut files = BTreeMap::new();
+        walk(dir, &mut files);
+        Snapshot { files }
+    }
+
+    /// Files created or modified since `before`, and their bytes.
+    fn written_since(&self, before: &Snapshot) -> (usize, u64) {
+        self.files
+            .iter()
+            .filter(|(path, now)| before.files.get(*path) != Some(now))
+            .fold((0, 0), |(n, bytes), (_, (len, _))| (n + 1, bytes + len))
+    }
+
+    fn total_bytes_except(&self, skip: &Path) -> u64 {
+        self.files
+            .iter()
+            .filter(|(path, _)| path.as_path() != skip)
+            .map(|(_, (len, _))| len)
+            .sum()
+    }
+}
+
+/// Deletes everything next to the manifest but the manifest: the build starts from nothing
+/// (a leftover `.gitignore` would otherwise be found identical and not rewritten).
+fn clear_output(dir: &Path) {
+    for entry in fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_name() == "gen.yaml" {
+            continue;
+        }
+        if entry.file_type().unwrap().is_dir() {
+            fs::remove_dir_all(entry.path()).unwrap();
+        } else {
+            fs::remove_file(entry.path()).unwrap();
+        }
+    }
+}
+
+struct Stats {
+    min: Duration,
+    median: Duration,
+    p90: Duration,
+    max: Duration,
+}
+
+impl Stats {
+    fn new(times: &mut [Duration]) -> Stats {
+        times.sort();
+        let n = times.len();
+        let median = if n % 2 == 1 {
+            times[n / 2]
+        } else {
+            (times[n / 2 - 1] + times[n / 2]) / 2
+        };
+        // Nearest rank.
+        let p90 = times[(n * 9).div_ceil(10).max(1) - 1];
+        Stats {
+            min: times[0],
+            median,
+            p90,
+            max: times[n - 1],
+        }
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn gen_cmd(args: &[&OsStr]) -> Output {
+    Command::new(GEN)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("running {GEN}: {e}"))
+}
+
+fn gen_build(manifest: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        OsStr::new("build"),
+        OsStr::new("--manifest"),
+        manifest.as_os_str(),
+    ];
+    args.extend(extra.iter().map(OsStr::new));
+    gen_cmd(&args)
+}
+
+fn expect_code(out: &Output, code: i32, what: &str) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{what}: expected exit {code}, got {}",
+        describe(out)
+    );
+}
+
+fn describe(out: &Output) -> String {
+    format!(
+        "{}\n--- stdout\n{}--- stderr\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn first_line(text: &str) -> String {
+    text.lines().next().unwrap_or("").to_owned()
+}
+
+/// A scratch directory, removed when dropped (also on panic).
+struct TempRoot(PathBuf);
+
+impl TempRoot {
+    fn new() -> TempRoot {
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let dir =
+            std::env::temp_dir().join(format!("stackgen-bench-{}-{nanos}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
+        TempRoot(dir)
+    }
+}
+
+impl Drop for TempRoot {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}

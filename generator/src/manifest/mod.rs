@@ -251,7 +251,9 @@ pub fn json_schema() -> serde_json::Value {
     let generator = schemars::generate::SchemaSettings::draft07().into_generator();
     let schema = generator.into_root_schema_for::<Manifest>().to_value();
     // `$schema`, `title` and `description` first, as people read schemas top down.
-    let serde_json::Value::Object(mut fields) = schema else { return schema };
+    let serde_json::Value::Object(mut fields) = schema else {
+        return schema;
+    };
     let mut ordered = serde_json::Map::new();
     for key in ["$schema", "title", "description"] {
         if let Some(value) = fields.shift_remove(key) {
