@@ -52,7 +52,7 @@ impl Diagnostic {
     }
 
     /// rustc-style text: headline, `--> file:line:col`, the source line with a caret, then the
-    /// expectation and the hint.
+    /// expectation and the hint, aligned on the line-number gutter.
     pub fn render(&self, file: &str, source: &str) -> String {
         let mut out = String::new();
         if self.path.is_empty() {
@@ -60,29 +60,43 @@ impl Diagnostic {
         } else {
             let _ = writeln!(out, "error: {}: {}", self.path, self.message);
         }
-        match self.position {
-            Some(position) => {
-                let _ = writeln!(out, "  --> {file}:{position}");
-                if let Some(line) = source.lines().nth(position.line.saturating_sub(1) as usize) {
-                    let number = position.line.to_string();
-                    let pad = " ".repeat(number.len());
-                    let caret_pad = " ".repeat(position.column.saturating_sub(1) as usize);
-                    let _ = writeln!(out, "{pad} |");
-                    let _ = writeln!(out, "{number} | {line}");
-                    let _ = writeln!(out, "{pad} | {caret_pad}^");
-                }
+        let line = self.position.and_then(|position| {
+            let text = source.lines().nth(position.line.checked_sub(1)? as usize)?;
+            Some((position, text))
+        });
+        let width = line.map_or(1, |(position, _)| position.line.to_string().len());
+        let gutter = " ".repeat(width + 1);
+        match (self.position, line) {
+            (Some(position), Some((_, text))) => {
+                let _ = writeln!(out, "{}--> {file}:{position}", " ".repeat(width));
+                let caret_pad = " ".repeat(position.column.saturating_sub(1) as usize);
+                let _ = writeln!(out, "{gutter}|");
+                let _ = writeln!(out, "{} | {text}", position.line);
+                let _ = writeln!(out, "{gutter}| {caret_pad}^");
             }
-            None => {
-                let _ = writeln!(out, "  --> {file}");
+            (Some(position), None) => {
+                let _ = writeln!(out, "{}--> {file}:{position}", " ".repeat(width));
+            }
+            (None, _) => {
+                let _ = writeln!(out, "{}--> {file}", " ".repeat(width));
             }
         }
         if let Some(expected) = &self.expected {
-            let _ = writeln!(out, "  = expected: {expected}");
+            let _ = writeln!(out, "{gutter}= expected: {expected}");
         }
         if let Some(hint) = &self.hint {
-            let _ = writeln!(out, "  = hint: {hint}");
+            let _ = writeln!(out, "{gutter}= hint: {hint}");
         }
         out
+    }
+}
+
+/// "1 error", "2 errors".
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 
@@ -145,6 +159,21 @@ mod tests {
     }
 
     #[test]
+    fn gutter_follows_line_number_width() {
+        let source = "a\n".repeat(12);
+        let d = Diagnostic::new("x", "bad")
+            .at(Some(Position {
+                line: 12,
+                column: 1,
+            }))
+            .hint("h");
+        assert_eq!(
+            d.render("f", &source),
+            "error: x: bad\n  --> f:12:1\n   |\n12 | a\n   | ^\n   = hint: h\n"
+        );
+    }
+
+    #[test]
     fn renders_location_snippet_expected_and_hint() {
         let source = "name: demo\nfunctions:\n  a:\n    memory: 64\n";
         let d = Diagnostic::new("functions.a.memory", "64 MB is out of range")
@@ -156,7 +185,7 @@ mod tests {
             .hint("Lambda memory is set in MB");
         assert_eq!(
             d.render("gen.yaml", source),
-            "error: functions.a.memory: 64 MB is out of range\n  --> gen.yaml:4:13\n  |\n4 |     memory: 64\n  |             ^\n  = expected: an integer from 128 to 10240\n  = hint: Lambda memory is set in MB\n"
+            "error: functions.a.memory: 64 MB is out of range\n --> gen.yaml:4:13\n  |\n4 |     memory: 64\n  |             ^\n  = expected: an integer from 128 to 10240\n  = hint: Lambda memory is set in MB\n"
         );
     }
 }

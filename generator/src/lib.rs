@@ -22,7 +22,7 @@ use project::{GenerateError, GeneratedFile};
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The manifest is wrong: the user's to fix.
-    #[error("the manifest has {} error(s)", .0.len())]
+    #[error("the manifest has {}", diag::count(.0.len(), "error"))]
     Manifest(Vec<Diagnostic>),
     /// stackgen built something invalid: a bug.
     #[error(transparent)]

@@ -260,8 +260,8 @@ fn report(error: &stackgen::Error, file: &str, text: &str) {
                 eprint!("{}", d.render(file, text));
             }
             eprintln!(
-                "{} error(s) in {file}; nothing was written",
-                diagnostics.len()
+                "{} in {file}; nothing was written",
+                stackgen::diag::count(diagnostics.len(), "error")
             );
         }
         stackgen::Error::Generate(e) => {

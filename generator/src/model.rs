@@ -206,6 +206,23 @@ pub fn validate(manifest: &Manifest, source_map: &SourceMap) -> Result<Model, Ve
     }
 }
 
+#[derive(Clone, Copy)]
+enum KeyKind {
+    Project,
+    Bucket,
+    Function,
+}
+
+impl KeyKind {
+    fn noun(self) -> &'static str {
+        match self {
+            KeyKind::Project => "project name",
+            KeyKind::Bucket => "bucket key",
+            KeyKind::Function => "function key",
+        }
+    }
+}
+
 struct Validator<'a> {
     source_map: &'a SourceMap,
     diagnostics: Vec<Diagnostic>,
@@ -218,36 +235,51 @@ impl Validator<'_> {
         self.diagnostics.push(diagnostic.at(position));
     }
 
+    /// The two paths, earlier position in the file first.
+    fn in_file_order(&self, a: String, b: String) -> (String, String) {
+        if self.source_map.value(&a) <= self.source_map.value(&b) {
+            (a, b)
+        } else {
+            (b, a)
+        }
+    }
+
     /// Reports a problem with the key (name) of the entry at `path`.
     fn key_error(&mut self, diagnostic: Diagnostic) {
         let position = self.source_map.key(&diagnostic.path);
         self.diagnostics.push(diagnostic.at(position));
     }
 
-    fn key(&mut self, path: &str, text: &str, what: &str) -> Key {
+    /// A project name (the value at `path`) or a bucket/function key (the key of the entry at
+    /// `path`): both become parts of AWS physical names.
+    fn key(&mut self, path: &str, text: &str, what: KeyKind) -> Key {
         Key::parse(text).unwrap_or_else(|bad| {
-            let suggestion = bad
+            let mut suggestion = bad
                 .to_ascii_lowercase()
-                .replace(|c: char| !(c.is_ascii_alphanumeric()), "-")
-                .trim_matches('-')
-                .to_owned();
-            let hint = match Key::parse(&suggestion) {
+                .replace(|c: char| !c.is_ascii_alphanumeric(), "-");
+            while suggestion.contains("--") {
+                suggestion = suggestion.replace("--", "-");
+            }
+            let hint = match Key::parse(suggestion.trim_matches('-')) {
                 Ok(key) => format!("try `{key}`"),
                 Err(_) => "start with a letter, e.g. `my-app`".to_owned(),
             };
-            self.key_error(
-                Diagnostic::new(path, format!("`{bad}` is not a valid {what} name"))
+            let diagnostic =
+                Diagnostic::new(path, format!("`{bad}` is not a valid {}", what.noun()))
                     .expected(
                         "lowercase letters, digits and single hyphens, starting with a letter",
                     )
-                    .hint(hint),
-            );
+                    .hint(hint);
+            match what {
+                KeyKind::Project => self.error(diagnostic),
+                KeyKind::Bucket | KeyKind::Function => self.key_error(diagnostic),
+            }
             Key(bad)
         })
     }
 
     fn model(&mut self, m: &Manifest) -> Model {
-        let project = self.key("name", &m.name, "project");
+        let project = self.key("name", &m.name, KeyKind::Project);
         if !(3..=24).contains(&m.name.len()) {
             self.error(
                 Diagnostic::new(
@@ -281,13 +313,21 @@ impl Validator<'_> {
             .iter()
             .map(|(key, f)| {
                 let path = format!("functions.{key}");
-                let k = self.key(&path, key, "function");
+                let k = self.key(&path, key, KeyKind::Function);
                 let spec = self.function(&path, &project, &k, f, &m.buckets);
                 (k, spec)
             })
             .collect();
         self.check_trigger_overlaps(&functions);
         let alert_emails = self.alerts(m.alerts.as_ref());
+        if m.buckets.is_empty() && m.functions.is_empty() && m.alerts.is_none() {
+            // CloudFormation refuses a template without resources.
+            self.error(
+                Diagnostic::new("", "nothing to deploy")
+                    .expected("at least one of `buckets`, `functions` or `alerts`")
+                    .hint("`gen new <dir>` starts from a complete example"),
+            );
+        }
         Model {
             description: m
                 .description
@@ -345,7 +385,7 @@ impl Validator<'_> {
         let mut out = BTreeMap::new();
         for (key, b) in buckets {
             let path = format!("buckets.{key}");
-            let k = self.key(&path, key, "bucket");
+            let k = self.key(&path, key, KeyKind::Bucket);
             if key == LOG_BUCKET_KEY {
                 self.key_error(
                     Diagnostic::new(
@@ -359,10 +399,14 @@ impl Validator<'_> {
                 Some(name) => {
                     self.bucket_name(&format!("{path}.name"), name);
                     if let Some(other) = fixed_names.insert(name, key) {
+                        // Blame whichever comes later in the file.
+                        let (first, second) = self
+                            .in_file_order(format!("buckets.{other}.name"), format!("{path}.name"));
+                        let first_bucket = first.trim_end_matches(".name").to_owned();
                         self.error(
                             Diagnostic::new(
-                                format!("{path}.name"),
-                                format!("bucket name `{name}` is also used by `buckets.{other}`"),
+                                second,
+                                format!("bucket name `{name}` is already used by `{first_bucket}`"),
                             )
                             .expected("a different physical name for each bucket"),
                         );
@@ -664,10 +708,14 @@ impl Validator<'_> {
                     && overlaps(&a.prefix, &b.prefix, |x, y| x.starts_with(y))
                     && overlaps(&a.suffix, &b.suffix, |x, y| x.ends_with(y))
                 {
+                    let (first, second) = self.in_file_order(
+                        format!("functions.{fa}.triggers[{ia}].s3"),
+                        format!("functions.{fb}.triggers[{ib}].s3"),
+                    );
                     self.error(
                         Diagnostic::new(
-                            format!("functions.{fb}.triggers[{ib}].s3"),
-                            format!("this trigger overlaps `functions.{fa}.triggers[{ia}]` on bucket `{}`", a.bucket),
+                            second,
+                            format!("this trigger overlaps `{first}` on bucket `{}`: an object can match both", a.bucket),
                         )
                         .expected("triggers on one bucket with different events or non-overlapping prefix/suffix filters")
                         .hint("S3 rejects overlapping notification configurations; narrow one trigger's prefix or suffix"),
@@ -764,11 +812,17 @@ mod tests {
 
     #[test]
     fn names_must_suit_aws() {
-        let errs = check("name: Demo_App\nregion: us-east-1\n").unwrap_err();
+        let errs = check(&BASE.replace("name: demo", "name: Demo_App")).unwrap_err();
         assert_eq!(errs[0].path, "name");
         assert_eq!(errs[0].hint.as_deref(), Some("try `demo-app`"));
-        let errs = check("name: demo\nregion: us-eats-1\n").unwrap_err();
+        let errs = check(&BASE.replace("us-east-1", "us-eats-1")).unwrap_err();
         assert_eq!(errs[0].hint.as_deref(), Some("did you mean `us-east-1`?"));
+    }
+
+    #[test]
+    fn an_empty_app_is_refused() {
+        let errs = check("name: demo\nregion: us-east-1\n").unwrap_err();
+        assert_eq!(errs[0].message, "nothing to deploy");
     }
 
     #[test]
