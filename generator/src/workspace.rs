@@ -128,7 +128,12 @@ impl Project {
     }
 }
 
-/// Writes `contents` to a temporary file beside `target` and flushes it to disk.
+/// Writes `contents` to a temporary file beside `target`.
+///
+/// No fsync per file: the rename makes each file appear whole to every reader, and what a power
+/// cut could still lose is only regenerable output. The worst case (a managed file left short)
+/// is caught by its hash on the next build and refused, never silently overwritten. One fsync
+/// per file made a 585-file build 10-70x slower on ext4 (225 ms-2 s vs 28 ms on tmpfs).
 fn stage(target: &Path, contents: &str) -> Result<PathBuf, WorkspaceError> {
     let dir = target.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(io_error(dir))?;
@@ -139,8 +144,7 @@ fn stage(target: &Path, contents: &str) -> Result<PathBuf, WorkspaceError> {
     let temp = dir.join(format!(".{name}.gen-tmp-{}", std::process::id()));
     let result = (|| {
         let mut file = fs::File::create(&temp)?;
-        file.write_all(contents.as_bytes())?;
-        file.sync_all()
+        file.write_all(contents.as_bytes())
     })();
     match result {
         Ok(()) => Ok(temp),
