@@ -12,10 +12,9 @@
 //! manifest of the same shape that `gen` accepts is found by bisection (`gen build --check`:
 //! exit 1 = valid but not built yet, exit 2 = refused) and timed as a full and a no-op build.
 //!
-//! Full builds write every file through a staged temp file, `sync_all` and a rename
-//! (`workspace::apply`), so on a disk their time is mostly the fsyncs, and depends on the
-//! filesystem under the scratch directory. `TMPDIR=/dev/shm cargo bench --bench gen_build` puts
-//! it on a tmpfs, where fsync is nearly free, to measure gen's own work.
+//! Full builds write every file through a staged temp file and a rename (`workspace::apply`),
+//! so their time depends somewhat on the filesystem under the scratch directory;
+//! `TMPDIR=/dev/shm cargo bench --bench gen_build` puts it on a tmpfs to measure gen's own work.
 //!
 //! Run: `cargo bench --bench gen_build`. Without `--bench` (e.g. `cargo test --all-targets`)
 //! every case runs once, as a smoke test.
@@ -53,7 +52,7 @@ fn main() {
     let root = TempRoot::new();
     println!("gen: {GEN}");
     println!(
-        "scratch: {} (full builds fsync every file written: their time depends on this filesystem)",
+        "scratch: {} (full builds write every file: their time depends on this filesystem)",
         root.0.display()
     );
     println!();
