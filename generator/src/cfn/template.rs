@@ -41,6 +41,8 @@ pub struct Resource {
     /// Applied to both DeletionPolicy and UpdateReplacePolicy: a resource that must survive a
     /// delete must also survive a replacement.
     pub removal_policy: Option<RemovalPolicy>,
+    /// Created only when this template condition is true.
+    pub condition: Option<LogicalId>,
     pub metadata: BTreeMap<String, J>,
 }
 
@@ -51,8 +53,39 @@ impl Resource {
             properties: BTreeMap::new(),
             depends_on: BTreeSet::new(),
             removal_policy: None,
+            condition: None,
             metadata: BTreeMap::new(),
         }
+    }
+
+    /// Every logical ID this resource refers to, through its properties or `DependsOn`.
+    pub fn references(&self) -> BTreeSet<LogicalId> {
+        let mut ids = self.depends_on.clone();
+        for value in self.properties.values() {
+            value.for_each_intrinsic(&mut |intrinsic| match intrinsic {
+                Intrinsic::Ref(id) | Intrinsic::GetAtt(id, _) => {
+                    ids.insert(id.clone());
+                }
+                Intrinsic::Sub(sub) => {
+                    for r in sub.refs() {
+                        if let SubRef::Ref(id) | SubRef::GetAtt(id, _) = r {
+                            ids.insert(id.clone());
+                        }
+                    }
+                }
+                Intrinsic::RefPseudo(_) | Intrinsic::Join(..) => {}
+            });
+        }
+        ids
+    }
+
+    /// The IDs referred to by properties alone (what CloudFormation infers as dependencies).
+    fn implied_references(&self) -> BTreeSet<LogicalId> {
+        let explicit = Resource {
+            depends_on: BTreeSet::new(),
+            ..self.clone()
+        };
+        explicit.references()
     }
 
     pub fn prop(mut self, key: &str, value: impl Into<Value>) -> Resource {
@@ -84,6 +117,30 @@ pub struct Parameter {
     pub constraint_description: Option<String>,
 }
 
+/// A template condition (`Conditions` section), built from typed condition functions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Condition {
+    Equals(Value, Value),
+    Not(Box<Condition>),
+    And(Vec<Condition>),
+    Or(Vec<Condition>),
+}
+
+impl Condition {
+    fn to_json(&self) -> J {
+        match self {
+            Condition::Equals(a, b) => json!({ "Fn::Equals": [a.to_json(), b.to_json()] }),
+            Condition::Not(c) => json!({ "Fn::Not": [c.to_json()] }),
+            Condition::And(cs) => {
+                json!({ "Fn::And": cs.iter().map(Condition::to_json).collect::<Vec<_>>() })
+            }
+            Condition::Or(cs) => {
+                json!({ "Fn::Or": cs.iter().map(Condition::to_json).collect::<Vec<_>>() })
+            }
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Output {
     pub description: String,
@@ -98,6 +155,12 @@ pub enum TemplateError {
     DanglingReference { from: String, to: String },
     #[error("logical ID `{0}` is used twice")]
     DuplicateId(LogicalId),
+    #[error("circular dependency: {}", .0.iter().map(|id| id.as_str()).collect::<Vec<_>>().join(" -> "))]
+    Cycle(Vec<LogicalId>),
+    #[error("`{from}` has DependsOn `{to}`, which a reference already implies (cfn-lint W3005)")]
+    RedundantDependsOn { from: String, to: String },
+    #[error("`{from}` uses condition `{condition}`, which the template does not declare")]
+    UnknownCondition { from: String, condition: String },
     #[error(
         "the template has {count} resources; CloudFormation allows {MAX_RESOURCES} per stack ({breakdown})"
     )]
@@ -116,6 +179,7 @@ pub enum TemplateError {
 pub struct Template {
     pub description: String,
     pub parameters: BTreeMap<LogicalId, Parameter>,
+    pub conditions: BTreeMap<LogicalId, Condition>,
     pub resources: BTreeMap<LogicalId, Resource>,
     pub outputs: BTreeMap<LogicalId, Output>,
 }
@@ -125,6 +189,7 @@ impl Template {
         Template {
             description: description.into(),
             parameters: BTreeMap::new(),
+            conditions: BTreeMap::new(),
             resources: BTreeMap::new(),
             outputs: BTreeMap::new(),
         }
@@ -217,6 +282,26 @@ impl Template {
                 });
             }
         }
+        for (id, resource) in &self.resources {
+            if let Some(condition) = &resource.condition
+                && !self.conditions.contains_key(condition)
+            {
+                return Err(TemplateError::UnknownCondition {
+                    from: id.to_string(),
+                    condition: condition.to_string(),
+                });
+            }
+            let implied = resource.implied_references();
+            if let Some(redundant) = resource.depends_on.iter().find(|d| implied.contains(*d)) {
+                return Err(TemplateError::RedundantDependsOn {
+                    from: id.to_string(),
+                    to: redundant.to_string(),
+                });
+            }
+        }
+        if let Some(cycle) = self.find_cycle() {
+            return Err(TemplateError::Cycle(cycle));
+        }
         if self.resources.len() > MAX_RESOURCES {
             return Err(TemplateError::TooManyResources {
                 count: self.resources.len(),
@@ -232,6 +317,65 @@ impl Template {
             }
         }
         Ok(())
+    }
+
+    /// A dependency cycle among resources, if any (CloudFormation rejects the template).
+    fn find_cycle(&self) -> Option<Vec<LogicalId>> {
+        #[derive(Clone, Copy, PartialEq)]
+        enum Mark {
+            New,
+            Active,
+            Done,
+        }
+        let edges: BTreeMap<&LogicalId, Vec<LogicalId>> = self
+            .resources
+            .iter()
+            .map(|(id, r)| {
+                let targets = r
+                    .references()
+                    .into_iter()
+                    .filter(|t| self.resources.contains_key(t))
+                    .collect();
+                (id, targets)
+            })
+            .collect();
+        let mut marks: BTreeMap<&LogicalId, Mark> =
+            edges.keys().map(|id| (*id, Mark::New)).collect();
+        let mut stack: Vec<LogicalId> = Vec::new();
+        fn visit<'a>(
+            id: &'a LogicalId,
+            edges: &'a BTreeMap<&'a LogicalId, Vec<LogicalId>>,
+            marks: &mut BTreeMap<&'a LogicalId, Mark>,
+            stack: &mut Vec<LogicalId>,
+        ) -> Option<Vec<LogicalId>> {
+            match marks[id] {
+                Mark::Done => return None,
+                Mark::Active => {
+                    let start = stack.iter().position(|s| s == id).unwrap_or(0);
+                    let mut cycle = stack[start..].to_vec();
+                    cycle.push(id.clone());
+                    return Some(cycle);
+                }
+                Mark::New => {}
+            }
+            marks.insert(id, Mark::Active);
+            stack.push(id.clone());
+            for target in &edges[id] {
+                let (key, _) = edges.get_key_value(target)?;
+                if let Some(cycle) = visit(key, edges, marks, stack) {
+                    return Some(cycle);
+                }
+            }
+            stack.pop();
+            marks.insert(id, Mark::Done);
+            None
+        }
+        for id in edges.keys() {
+            if let Some(cycle) = visit(id, &edges, &mut marks, &mut stack) {
+                return Some(cycle);
+            }
+        }
+        None
     }
 
     /// `AWS::Lambda::Function: 12, AWS::S3::Bucket: 3, …`, most numerous first.
@@ -277,12 +421,23 @@ impl Template {
                 .collect();
             top.insert("Parameters".into(), J::Object(params));
         }
+        if !self.conditions.is_empty() {
+            let conditions = self
+                .conditions
+                .iter()
+                .map(|(id, c)| (id.to_string(), c.to_json()))
+                .collect();
+            top.insert("Conditions".into(), J::Object(conditions));
+        }
         let resources = self
             .resources
             .iter()
             .map(|(id, r)| {
                 let mut m = Map::new();
                 m.insert("Type".into(), json!(r.resource_type));
+                if let Some(condition) = &r.condition {
+                    m.insert("Condition".into(), json!(condition.as_str()));
+                }
                 if !r.properties.is_empty() {
                     m.insert(
                         "Properties".into(),
@@ -425,6 +580,79 @@ mod tests {
             Resource::new("AWS::SNS::Topic").prop("X", Value::reference(&id("P"))),
         );
         assert_eq!(t2.check(), Ok(()));
+    }
+
+    #[test]
+    fn cycles_are_caught() {
+        let mut t = Template::new("t");
+        t.add(
+            id("A"),
+            Resource::new("AWS::SNS::Topic").prop("X", Value::get_att(&id("B"), "Arn")),
+        );
+        t.add(
+            id("B"),
+            Resource::new("AWS::SNS::Topic").prop("X", Sub::new().get_att(&id("C"), "Arn")),
+        );
+        t.add(
+            id("C"),
+            Resource::new("AWS::SNS::Topic").depends_on(&id("A")),
+        );
+        assert_eq!(
+            t.check(),
+            Err(TemplateError::Cycle(vec![
+                id("A"),
+                id("B"),
+                id("C"),
+                id("A")
+            ]))
+        );
+    }
+
+    #[test]
+    fn redundant_depends_on_is_caught() {
+        let mut t = Template::new("t");
+        t.add(id("B"), Resource::new("AWS::SNS::Topic"));
+        t.add(
+            id("A"),
+            Resource::new("AWS::SNS::Topic")
+                .prop("X", Value::reference(&id("B")))
+                .depends_on(&id("B")),
+        );
+        assert!(matches!(
+            t.check(),
+            Err(TemplateError::RedundantDependsOn { .. })
+        ));
+    }
+
+    #[test]
+    fn conditions_serialise_and_must_exist() {
+        let mut t = Template::new("t");
+        let mut r = Resource::new("AWS::SNS::Topic");
+        r.condition = Some(id("InUsEast1"));
+        t.add(id("A"), r);
+        assert!(matches!(
+            t.check(),
+            Err(TemplateError::UnknownCondition { .. })
+        ));
+        t.conditions.insert(
+            id("InUsEast1"),
+            Condition::Equals(Value::pseudo(Pseudo::Region), Value::str("us-east-1")),
+        );
+        let text = t.render().unwrap();
+        assert!(
+            text.contains(
+                r#""InUsEast1": {
+      "Fn::Equals": [
+        {
+          "Ref": "AWS::Region"
+        },
+        "us-east-1"
+      ]
+    }"#
+            ),
+            "{text}"
+        );
+        assert!(text.contains(r#""Condition": "InUsEast1""#));
     }
 
     #[test]
