@@ -5,6 +5,10 @@ mod common;
 
 use common::*;
 
+fn files_exist(project: &std::path::Path, paths: &[&str]) -> bool {
+    paths.iter().all(|p| project.join(p).is_file())
+}
+
 #[test]
 fn rebuilding_twice_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
@@ -15,7 +19,8 @@ fn rebuilding_twice_writes_nothing() {
         let output = run(&project, &["build"]);
         assert_code(&output, 0);
         assert!(
-            stdout(&output).contains("0 created, 0 updated, 8 unchanged, 0 removed (0 file writes"),
+            stdout(&output)
+                .contains("0 created, 0 updated, 21 unchanged, 0 removed (0 file writes"),
             "{}",
             stdout(&output)
         );
@@ -84,6 +89,11 @@ fn renaming_a_function_removes_its_generated_files_but_keeps_user_code() {
     let tmp = tempfile::tempdir().unwrap();
     let project = new_project(tmp.path(), "p", "demo");
     edit(&project.join("gen.yaml"), "  transcode:\n", "  encode:\n");
+    edit(
+        &project.join("gen.yaml"),
+        "[function:transcode]",
+        "[function:encode]",
+    );
     let output = run(&project, &["build"]);
     assert_code(&output, 0);
     let out = stdout(&output);
@@ -91,7 +101,9 @@ fn renaming_a_function_removes_its_generated_files_but_keeps_user_code() {
         out.contains("kept functions/transcode/src/handler.rs (no longer generated; your code)"),
         "{out}"
     );
-    assert!(out.contains("3 removed"), "{out}");
+    // Cargo.toml, main.rs, config.rs and the role's two policy files.
+    assert!(out.contains("5 removed"), "{out}");
+    assert!(files_exist(&project, &["policies/function-encode.json"]));
     let files = tree(&project);
     assert!(files.contains_key("functions/transcode/src/handler.rs"));
     for gone in [
@@ -113,7 +125,7 @@ fn renaming_a_function_removes_its_generated_files_but_keeps_user_code() {
     // Removing every function removes the workspace's generated files, and nothing else.
     let manifest = read(&project.join("gen.yaml"));
     let without = manifest[..manifest.find("functions:").unwrap()].to_owned()
-        + &manifest[manifest.find("alerts:").unwrap()..];
+        + &manifest[manifest.find("alerts:").unwrap()..manifest.find("iam:").unwrap()];
     write(&project.join("gen.yaml"), &without);
     assert_code(&run(&project, &["build"]), 0);
     let files = tree(&project);
@@ -132,6 +144,11 @@ fn modified_orphan_is_kept() {
     let main_rs = project.join("functions/transcode/src/main.rs");
     write(&main_rs, &(read(&main_rs) + "// tuned by hand\n"));
     edit(&project.join("gen.yaml"), "  transcode:\n", "  encode:\n");
+    edit(
+        &project.join("gen.yaml"),
+        "[function:transcode]",
+        "[function:encode]",
+    );
     let output = run(&project, &["build"]);
     assert_code(&output, 0);
     assert!(
@@ -170,8 +187,8 @@ fn a_failed_write_leaves_the_previous_output_intact() {
     );
     edit(
         &project.join("gen.yaml"),
-        "\nalerts:",
-        "  thumbnail:\n    reads: [upload]\n\nalerts:",
+        "          suffix: .mp4\n",
+        "          suffix: .mp4\n  thumbnail:\n    reads: [upload]\n",
     );
     let before = tree(&project);
     let output = run(&project, &["build"]);

@@ -8,6 +8,7 @@ pub mod cfn;
 pub mod constructs;
 pub mod diag;
 pub mod example;
+pub mod iam_catalog;
 pub mod ledger;
 pub mod manifest;
 pub mod model;
@@ -40,10 +41,62 @@ fn load_with_map(text: &str) -> Result<(model::Model, manifest::SourceMap), Erro
     Ok((model, source_map))
 }
 
+/// What a build produces: every file of the project, and notes for the person running it.
+#[derive(Clone, Debug)]
+pub struct Output {
+    pub files: Vec<GeneratedFile>,
+    /// Things the user must do or know that no file can do for them.
+    pub notes: Vec<String>,
+}
+
 /// Manifest text → every file of the project. Deterministic: same text, same bytes.
-pub fn compile(text: &str) -> Result<Vec<GeneratedFile>, Error> {
+pub fn compile(text: &str) -> Result<Output, Error> {
     let (model, source_map) = load_with_map(text)?;
-    project::generate(&model).map_err(|error| match error {
+    let files = generate(&model, &source_map)?;
+    Ok(Output {
+        files,
+        notes: notes(&model),
+    })
+}
+
+fn notes(model: &model::Model) -> Vec<String> {
+    let mut notes = Vec::new();
+    if let Some(alerts) = &model.alerts {
+        notes.push(format!(
+            "AWS mails each alerts address ({}) a confirmation link, valid 3 days; nothing is delivered until it is confirmed",
+            alerts.emails.join(", ")
+        ));
+    }
+    if let Some(billing) = &model.billing {
+        let place = if model.region == "us-east-1" {
+            String::new()
+        } else {
+            format!(
+                "; billing metrics exist only in us-east-1, so the alarm is in {} (a second stack, deployed to us-east-1)",
+                constructs::BILLING_TEMPLATE
+            )
+        };
+        notes.push(format!(
+            "the billing alarm ({} USD a month) needs \"Receive CloudWatch billing alerts\" turned on in the account's Billing preferences{place}",
+            billing.monthly_limit_usd
+        ));
+    }
+    if let Some(audit) = &model.audit
+        && !audit.buckets.is_empty()
+    {
+        notes.push(
+            "S3 data events cost $0.10 per 100,000 events: auditing a busy bucket costs real money"
+                .to_owned(),
+        );
+    }
+    notes
+}
+
+fn generate(
+    model: &model::Model,
+    source_map: &manifest::SourceMap,
+) -> Result<Vec<GeneratedFile>, Error> {
+    project::generate(model).map_err(|error| match error {
         // A stack limit is the manifest's size, not a stackgen bug: say so, at `functions`.
         GenerateError::Template(
             limit @ (TemplateError::TooManyResources { .. }
@@ -57,6 +110,17 @@ pub fn compile(text: &str) -> Result<Vec<GeneratedFile>, Error> {
             .hint("split the app into several projects (one stack each), e.g. by domain")
             .at(source_map.key("functions")),
         ]),
+        GenerateError::PolicyTooLarge { manifest_path, name, chars, limit, what } => {
+            Error::Manifest(vec![
+                Diagnostic::new(
+                    &manifest_path,
+                    format!("policy `{name}` is {chars} characters (whitespace excluded)"),
+                )
+                .expected(format!("at most {limit} characters for {what} (AWS's limit)"))
+                .hint("split the statements over several managed policies, or use wildcards and fewer resources")
+                .at(source_map.key(&manifest_path)),
+            ])
+        }
         other => Error::Generate(other),
     })
 }

@@ -148,8 +148,8 @@ fn build(manifest: &Path, config: BuildConfig) -> Result<bool> {
             manifest.display()
         )
     })?;
-    let files = match stackgen::compile(&text) {
-        Ok(files) => files,
+    let stackgen::Output { files, notes } = match stackgen::compile(&text) {
+        Ok(output) => output,
         Err(error) => {
             report(&error, &manifest.display().to_string(), &text);
             return Err(Reported.into());
@@ -215,28 +215,30 @@ fn build(manifest: &Path, config: BuildConfig) -> Result<bool> {
             }
         );
     }
-    let resources = files
+    let templates: Vec<String> = files
         .iter()
-        .find(|f| f.path == layout::TEMPLATE)
-        .and_then(|f| serde_json::from_str::<serde_json::Value>(&f.contents).ok())
-        .and_then(|t| t["Resources"].as_object().map(|r| r.len()))
-        .unwrap_or(0);
+        .filter(|f| f.path.starts_with("infra/") && f.path.ends_with(".json"))
+        .map(|f| {
+            let resources = serde_json::from_str::<serde_json::Value>(&f.contents)
+                .ok()
+                .and_then(|t| t["Resources"].as_object().map(|r| r.len()))
+                .unwrap_or(0);
+            format!("{} has {resources} resources", f.path)
+        })
+        .collect();
     println!(
-        "gen build: {} created, {} updated, {} unchanged, {} removed ({written} file writes; {} has {resources} resources)",
+        "gen build: {} created, {} updated, {} unchanged, {} removed ({written} file writes; {})",
         plan.count(Action::Create),
         plan.count(Action::Update),
         plan.count(Action::Unchanged) + plan.count(Action::KeepUser),
         plan.count(Action::Remove),
-        layout::TEMPLATE,
+        templates.join(", "),
     );
-    if text.contains("alerts:")
-        && plan
-            .with_action(Action::Create)
-            .any(|i| i.path == layout::TEMPLATE)
-    {
-        println!(
-            "  note: each alerts email address must confirm the subscription AWS mails it (the link is valid 3 days)"
-        );
+    // Only when something changed: a no-op rebuild stays one line.
+    if written > 0 {
+        for note in notes {
+            println!("  note: {note}");
+        }
     }
     Ok(true)
 }

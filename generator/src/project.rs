@@ -16,7 +16,9 @@ pub mod layout {
     pub const MANIFEST: &str = "gen.yaml";
     pub const LEDGER: &str = ".gen/ledger.json";
     pub const SCHEMA: &str = ".gen/manifest.schema.json";
-    pub const TEMPLATE: &str = "infra/template.json";
+    pub const TEMPLATE: &str = crate::constructs::MAIN_TEMPLATE;
+    pub const BILLING_TEMPLATE: &str = crate::constructs::BILLING_TEMPLATE;
+    pub const POLICIES: &str = "policies";
     pub const FUNCTIONS: &str = "functions";
 }
 
@@ -57,6 +59,72 @@ pub enum GenerateError {
         template: &'static str,
         message: String,
     },
+    /// A policy exceeds AWS's size limit: the manifest asks for too much in one policy.
+    #[error(
+        "policy `{name}` is {chars} characters without whitespace; AWS allows {limit} for {what}"
+    )]
+    PolicyTooLarge {
+        manifest_path: String,
+        name: String,
+        chars: usize,
+        limit: usize,
+        what: &'static str,
+    },
+}
+
+/// What a reader of `policies/` needs to know.
+const POLICIES_README: &str = "# Policies
+
+Every IAM policy document of this project's templates, as plain JSON, so it can be reviewed,
+diffed and audited. `gen build` rewrites these files: change gen.yaml instead.
+
+- The account id `111122223333` (AWS's documentation placeholder) stands for the account the
+  stack is deployed to: CloudFormation fills in the real one (`${AWS::AccountId}` in the
+  templates). The partition is `aws` and the region is the stack's.
+- `*-trust.json` are trust policies (who may assume a role), not permissions.
+- `${aws:username}` is IAM's own policy variable: the signed-in user's name.
+- Names: `function-<fn>` (a function's role), `managed-<policy>`, `group-<group>`,
+  `user-<user>`, `bucket-<bucket>` (bucket policies), `topic-<topic>` (topic policies),
+  `trail-logs` (the trail's CloudWatch Logs delivery).
+";
+
+/// The account id shown in `policies/` for the account the stack is deployed to: AWS's own
+/// documentation placeholder, so that the files stay valid IAM JSON that linters can check.
+pub const ACCOUNT_PLACEHOLDER: &str = "111122223333";
+
+/// The policy as plain, pretty JSON with ARNs spelled out, and its size as AWS counts it
+/// (characters other than whitespace).
+fn standalone_policy(
+    synthesized: &constructs::Synthesized,
+    record: &constructs::policy::PolicyRecord,
+) -> (String, usize) {
+    use crate::cfn::{Pseudo, SubRef};
+    let pseudo = |p: Pseudo| match p {
+        Pseudo::Partition => "aws".to_owned(),
+        Pseudo::Region => synthesized.region.clone(),
+        Pseudo::AccountId => ACCOUNT_PLACEHOLDER.to_owned(),
+        Pseudo::UrlSuffix => "amazonaws.com".to_owned(),
+        Pseudo::StackName | Pseudo::StackId => format!("${{{}}}", p.name()),
+    };
+    let resolve = |r: &SubRef| -> Option<String> {
+        match r {
+            SubRef::Pseudo(p) => Some(pseudo(*p)),
+            SubRef::Ref(id) => synthesized
+                .known
+                .get(id.as_str())
+                .map(|s| s.render_with(pseudo)),
+            SubRef::GetAtt(id, attribute) => synthesized
+                .known
+                .get(&format!("{id}.{attribute}"))
+                .map(|s| s.render_with(pseudo)),
+        }
+    };
+    let json = record.document.to_value().resolve(&resolve);
+    let mut text = to_pretty_json(&json);
+    text.push('\n');
+    let compact = serde_json::to_string(&json).expect("JSON serialises");
+    let chars = compact.chars().filter(|c| !c.is_whitespace()).count();
+    (text, chars)
 }
 
 /// Every file of the project, sorted by path.
@@ -73,8 +141,44 @@ pub fn generate(model: &Model) -> Result<Vec<GeneratedFile>, GenerateError> {
         );
     };
 
-    let template = constructs::synthesize(model)?;
-    add(layout::TEMPLATE.into(), template.render()?, Owner::Managed);
+    let mut policy_names = BTreeMap::new();
+    for synthesized in constructs::synthesize(model)? {
+        add(
+            synthesized.path.into(),
+            synthesized.template.render()?,
+            Owner::Managed,
+        );
+        for record in &synthesized.policies {
+            let (text, chars) = standalone_policy(&synthesized, record);
+            if let Some(limit) = record.limit.max_chars().filter(|max| chars > *max) {
+                return Err(GenerateError::PolicyTooLarge {
+                    manifest_path: record.manifest_path.clone(),
+                    name: record.name.clone(),
+                    chars,
+                    limit,
+                    what: record.limit.describe(),
+                });
+            }
+            if let Some(other) = policy_names.insert(record.name.clone(), synthesized.path) {
+                unreachable!(
+                    "policy file {} written for {other} and {}",
+                    record.name, synthesized.path
+                );
+            }
+            add(
+                format!("{}/{}.json", layout::POLICIES, record.name),
+                text,
+                Owner::Managed,
+            );
+        }
+    }
+    if !policy_names.is_empty() {
+        add(
+            format!("{}/README.md", layout::POLICIES),
+            POLICIES_README.to_owned(),
+            Owner::Managed,
+        );
+    }
 
     let mut schema = to_pretty_json(&crate::manifest::json_schema());
     schema.push('\n');

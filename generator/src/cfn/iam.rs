@@ -19,6 +19,11 @@ pub enum Principal {
     Service(String),
     /// `{"AWS": "*"}` — everyone, used only in Deny statements.
     Anyone,
+    /// Accounts/ARNs and service principals named by the user (resource policies).
+    Named {
+        aws: Vec<String>,
+        service: Vec<String>,
+    },
 }
 
 /// One IAM statement. Conditions are `operator → key → value(s)`, sorted.
@@ -28,6 +33,8 @@ pub struct Statement {
     pub effect: Effect,
     pub principal: Option<Principal>,
     pub actions: Vec<String>,
+    /// When non-empty, the statement is about every action EXCEPT these (`NotAction`).
+    pub not_actions: Vec<String>,
     pub resources: Vec<Value>,
     pub conditions: BTreeMap<String, BTreeMap<String, Value>>,
 }
@@ -47,9 +54,17 @@ impl Statement {
             effect,
             principal: None,
             actions: actions.iter().map(|a| (*a).to_owned()).collect(),
+            not_actions: Vec::new(),
             resources: Vec::new(),
             conditions: BTreeMap::new(),
         }
+    }
+
+    /// A statement about every action except `actions`.
+    pub fn deny_all_except(actions: &[&str]) -> Statement {
+        let mut statement = Statement::new(Effect::Deny, &[]);
+        statement.not_actions = actions.iter().map(|a| (*a).to_owned()).collect();
+        statement
     }
 
     pub fn sid(mut self, sid: &str) -> Statement {
@@ -93,13 +108,36 @@ impl Statement {
                 match principal {
                     Principal::Service(service) => crate::map! { "Service" => service.as_str() },
                     Principal::Anyone => crate::map! { "AWS" => "*" },
+                    Principal::Named { aws, service } => {
+                        let mut m = std::collections::BTreeMap::new();
+                        if !aws.is_empty() {
+                            m.insert(
+                                "AWS".to_owned(),
+                                one_or_many(aws.iter().map(Value::str).collect()),
+                            );
+                        }
+                        if !service.is_empty() {
+                            m.insert(
+                                "Service".to_owned(),
+                                one_or_many(service.iter().map(Value::str).collect()),
+                            );
+                        }
+                        Value::Map(m)
+                    }
                 },
             ));
         }
-        m.push((
-            "Action".to_owned(),
-            one_or_many(self.actions.iter().map(Value::str).collect()),
-        ));
+        if self.not_actions.is_empty() {
+            m.push((
+                "Action".to_owned(),
+                one_or_many(self.actions.iter().map(Value::str).collect()),
+            ));
+        } else {
+            m.push((
+                "NotAction".to_owned(),
+                one_or_many(self.not_actions.iter().map(Value::str).collect()),
+            ));
+        }
         // Trust policies name a principal and no resource.
         if !self.resources.is_empty() {
             m.push(("Resource".to_owned(), one_or_many(self.resources.clone())));

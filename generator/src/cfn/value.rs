@@ -283,6 +283,57 @@ impl Value {
         }
     }
 
+    /// Plain JSON with every intrinsic replaced by text from `resolve` (for documents shown
+    /// outside CloudFormation, such as standalone policy files). `None` from `resolve` keeps
+    /// the placeholder's CloudFormation spelling, `${Id.Attr}`.
+    pub fn resolve(&self, resolve: &impl Fn(&SubRef) -> Option<String>) -> serde_json::Value {
+        use serde_json::Value as J;
+        let text = |r: SubRef| {
+            resolve(&r).unwrap_or_else(|| {
+                Sub {
+                    parts: vec![SubPart::Ref(r)],
+                }
+                .render()
+            })
+        };
+        match self {
+            Value::Bool(_) | Value::Int(_) | Value::Str(_) => self.to_json(),
+            Value::List(items) => J::Array(items.iter().map(|v| v.resolve(resolve)).collect()),
+            Value::Map(map) => J::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), v.resolve(resolve)))
+                    .collect(),
+            ),
+            Value::Ordered(entries) => J::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.resolve(resolve)))
+                    .collect(),
+            ),
+            Value::Intrinsic(intrinsic) => J::String(match intrinsic.as_ref() {
+                Intrinsic::Ref(id) => text(SubRef::Ref(id.clone())),
+                Intrinsic::RefPseudo(p) => text(SubRef::Pseudo(*p)),
+                Intrinsic::GetAtt(id, att) => text(SubRef::GetAtt(id.clone(), att.clone())),
+                Intrinsic::Sub(sub) => sub
+                    .parts
+                    .iter()
+                    .map(|part| match part {
+                        SubPart::Lit(t) => t.clone(),
+                        SubPart::Ref(r) => text(r.clone()),
+                    })
+                    .collect(),
+                Intrinsic::Join(sep, parts) => parts
+                    .iter()
+                    .map(|p| match p.resolve(resolve) {
+                        J::String(s) => s,
+                        other => other.to_string(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(sep),
+            }),
+        }
+    }
+
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::{Value as J, json};
         match self {

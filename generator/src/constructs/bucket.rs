@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::policy::{self, PolicyLimit, PolicyRecord};
 use super::{Stack, ids};
 use crate::cfn::iam::{PolicyDocument, Principal, Statement};
 use crate::cfn::{LogicalId, Output};
@@ -89,11 +90,24 @@ pub(crate) fn bucket(stack: &mut Stack, key: &Key, spec: &BucketSpec) {
         );
     }
     stack.template.add(id.clone(), resource);
+    know_bucket(stack, &id, key.as_str());
 
-    let policy = PolicyDocument::new(vec![deny_insecure_transport(&id)]);
-    stack
-        .template
-        .add(ids::bucket_policy(key), bucket_policy(&id, policy));
+    let mut statements = vec![deny_insecure_transport(&id)];
+    for extra in &spec.policy {
+        statements.extend(policy::statements(stack, extra));
+    }
+    let document = PolicyDocument::new(statements);
+    stack.template.add(
+        ids::bucket_policy(key),
+        bucket_policy(&id, document.clone()),
+    );
+    stack.record_policy(PolicyRecord {
+        name: format!("bucket-{key}"),
+        manifest_path: format!("buckets.{key}.policy"),
+        limit: PolicyLimit::Bucket,
+        trust: false,
+        document,
+    });
     stack.template.add_output(
         LogicalId::from_path(&["bucket", key.as_str(), "Name"]),
         Output {
@@ -122,6 +136,7 @@ pub(crate) fn log_bucket(stack: &mut Stack, spec: &LogBucketSpec) {
         // Logs are evidence: they outlive the stack.
         .removal(RemovalPolicy::Retain);
     stack.template.add(id.clone(), resource);
+    know_bucket(stack, &id, LOG_BUCKET_KEY);
 
     let mut statements = vec![deny_insecure_transport(&id)];
     // One statement per source bucket: each may write only under its own prefix.
@@ -150,10 +165,21 @@ pub(crate) fn log_bucket(stack: &mut Stack, spec: &LogBucketSpec) {
                 ),
         );
     }
+    if stack.model.audit.is_some() {
+        statements.extend(super::audit::log_bucket_statements(stack, &id));
+    }
+    let document = PolicyDocument::new(statements);
     stack.template.add(
         ids::log_bucket_policy(),
-        bucket_policy(&id, PolicyDocument::new(statements)),
+        bucket_policy(&id, document.clone()),
     );
+    stack.record_policy(PolicyRecord {
+        name: format!("bucket-{LOG_BUCKET_KEY}"),
+        manifest_path: "log_bucket".into(),
+        limit: PolicyLimit::Bucket,
+        trust: false,
+        document,
+    });
     stack.template.add_output(
         LogicalId::from_path(&[LOG_BUCKET_KEY, "Name"]),
         Output {
@@ -161,6 +187,14 @@ pub(crate) fn log_bucket(stack: &mut Stack, spec: &LogBucketSpec) {
             value: Value::reference(&id),
         },
     );
+}
+
+/// Records what the bucket's `Ref` and `Arn` are, for standalone policy files.
+fn know_bucket(stack: &mut Stack, id: &LogicalId, key: &str) {
+    let name = stack.bucket_name(key);
+    let arn = stack.bucket_arn(key, "");
+    stack.know(id, None, name);
+    stack.know(id, Some("Arn"), arn);
 }
 
 /// The properties every stackgen bucket has.

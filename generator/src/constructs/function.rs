@@ -4,10 +4,11 @@
 
 use std::collections::BTreeSet;
 
+use super::policy::{PolicyLimit, PolicyRecord, regional_arn};
 use super::{Stack, ids};
 use crate::cfn::iam::{PolicyDocument, Principal, Statement};
 use crate::cfn::{
-    LogicalId, Output, Parameter, ParameterType, Pseudo, RemovalPolicy, Resource, Value,
+    LogicalId, Output, Parameter, ParameterType, Pseudo, RemovalPolicy, Resource, Sub, Value,
 };
 use crate::manifest::Architecture;
 use crate::map;
@@ -37,24 +38,45 @@ pub(crate) fn function(stack: &mut Stack, key: &Key, spec: &FunctionSpec) {
     }
     stack.template.add(log_group_id.clone(), log_group);
 
+    let log_group_name = format!("/aws/lambda/{name}");
+    stack.know(&log_group_id, None, Sub::new().lit(log_group_name.as_str()));
+    stack.know(
+        &log_group_id,
+        Some("Arn"),
+        regional_arn("logs", &format!("log-group:{log_group_name}:*")),
+    );
+    let trust = PolicyDocument::new(vec![
+        Statement::allow(&["sts:AssumeRole"])
+            .principal(Principal::Service("lambda.amazonaws.com".into())),
+    ]);
+    let execution = execution_policy(stack, spec, &log_group_id);
+    for (file, document, is_trust) in [
+        (format!("function-{key}-trust"), trust.clone(), true),
+        (format!("function-{key}"), execution.clone(), false),
+    ] {
+        stack.record_policy(PolicyRecord {
+            name: file,
+            manifest_path: format!("functions.{key}"),
+            limit: if is_trust {
+                PolicyLimit::None
+            } else {
+                PolicyLimit::RoleInline
+            },
+            trust: is_trust,
+            document,
+        });
+    }
     let mut role = Resource::new("AWS::IAM::Role")
         .prop(
             "Description",
             format!("Execution role of the Lambda function {name}"),
         )
-        .prop(
-            "AssumeRolePolicyDocument",
-            PolicyDocument::new(vec![
-                Statement::allow(&["sts:AssumeRole"])
-                    .principal(Principal::Service("lambda.amazonaws.com".into())),
-            ])
-            .to_value(),
-        )
+        .prop("AssumeRolePolicyDocument", trust.to_value())
         .prop(
             "Policies",
             vec![map! {
                 "PolicyName" => "least-privilege",
-                "PolicyDocument" => execution_policy(stack, spec, &log_group_id).to_value(),
+                "PolicyDocument" => execution.to_value(),
             }],
         );
     if let Some(tags) = stack.tags() {
@@ -120,7 +142,20 @@ pub(crate) fn function(stack: &mut Stack, key: &Key, spec: &FunctionSpec) {
     if let Some(tags) = stack.tags() {
         function = function.prop("Tags", tags);
     }
+    // Its managed policies are attached by their own resources: wait for them.
+    for policy in super::iam::attached_to_function(&spec.policies) {
+        function = function.depends_on(&policy);
+    }
+    function.metadata.insert(
+        "checkov".into(),
+        serde_json::json!({ "skip": [
+            { "id": "CKV_AWS_117", "comment": "The function reaches only AWS APIs; a VPC would add NAT cost and cold-start latency for no isolation gain" },
+            { "id": "CKV_AWS_115", "comment": "Concurrency is left to the account pool; a per-function reservation is a capacity decision for the user" },
+            { "id": "CKV_AWS_173", "comment": "Environment variables hold bucket names and user settings only, never secrets; Lambda encrypts them at rest with an AWS key" }
+        ] }),
+    );
     stack.template.add(id.clone(), function);
+    stack.know(&id, Some("Arn"), stack.function_arn(key));
 
     let trigger_buckets: BTreeSet<&Key> = spec.s3_triggers.iter().map(|t| &t.bucket).collect();
     for bucket in trigger_buckets {

@@ -1,21 +1,46 @@
 //! Constructs: one module per concept (bucket, function, …). Each turns part of the validated
 //! model into resources of one template, with IDs derived from manifest keys.
 
+mod alarms;
 mod alerts;
+mod audit;
+mod billing;
 mod bucket;
 pub(crate) mod function;
+mod iam;
+pub mod policy;
+
+use std::collections::BTreeMap;
 
 use crate::cfn::{
     LogicalId, Parameter, ParameterType, Pseudo, Sub, Template, TemplateError, Value,
 };
 use crate::model::{BucketName, Key, LOG_BUCKET_KEY, Model};
+use policy::PolicyRecord;
 
-/// Builds the app's main template from the model.
-pub fn synthesize(model: &Model) -> Result<Template, TemplateError> {
-    let mut stack = Stack {
-        model,
-        template: Template::new(model.description.clone()),
-    };
+/// Where the main template goes, and the us-east-1 billing template when the app lives
+/// elsewhere (billing metrics exist only in us-east-1).
+pub const MAIN_TEMPLATE: &str = "infra/template.json";
+pub const BILLING_TEMPLATE: &str = "infra/billing-us-east-1.template.json";
+
+/// One synthesized template with what documentation needs about it.
+#[derive(Clone, Debug)]
+pub struct Synthesized {
+    /// Project-relative path of the template file.
+    pub path: &'static str,
+    /// The region the template is deployed to.
+    pub region: String,
+    pub template: Template,
+    /// Every policy document in the template.
+    pub policies: Vec<PolicyRecord>,
+    /// What `Ref`s and `GetAtt`s in policy documents stand for (`Id` / `Id.Attr` → value), so
+    /// standalone policy files can show real ARNs.
+    pub known: BTreeMap<String, Sub>,
+}
+
+/// Builds every template of the app from the model.
+pub fn synthesize(model: &Model) -> Result<Vec<Synthesized>, TemplateError> {
+    let mut stack = Stack::new(model, model.description.clone(), &model.region);
     if !model.functions.is_empty() {
         stack.template.add_parameter(
             ids::assets_bucket(),
@@ -33,23 +58,81 @@ pub fn synthesize(model: &Model) -> Result<Template, TemplateError> {
     for (key, spec) in &model.buckets {
         bucket::bucket(&mut stack, key, spec);
     }
+    if let Some(alerts) = &model.alerts {
+        alerts::alerts(&mut stack, alerts, "alerts");
+    }
     for (key, spec) in &model.functions {
         function::function(&mut stack, key, spec);
+        alarms::function_alarms(&mut stack, key, spec);
     }
-    if !model.alert_emails.is_empty() {
-        alerts::alerts(&mut stack, &model.alert_emails);
+    if let Some(audit) = &model.audit {
+        audit::trail(&mut stack, audit);
     }
-    stack.template.check()?;
-    Ok(stack.template)
+    iam::identities(&mut stack, &model.iam);
+    let mut out = Vec::new();
+    if let Some(billing) = &model.billing {
+        if model.region == "us-east-1" {
+            billing::alarm(&mut stack, billing);
+        } else {
+            out.push(billing::separate_stack(model, billing)?);
+        }
+    }
+    out.insert(0, stack.finish(MAIN_TEMPLATE)?);
+    Ok(out)
 }
 
 /// What constructs share while building one template.
 pub(crate) struct Stack<'a> {
     pub model: &'a Model,
     pub template: Template,
+    pub region: String,
+    pub policies: Vec<PolicyRecord>,
+    pub known: BTreeMap<String, Sub>,
 }
 
-impl Stack<'_> {
+impl<'a> Stack<'a> {
+    pub fn new(model: &'a Model, description: String, region: &str) -> Stack<'a> {
+        Stack {
+            model,
+            template: Template::new(description),
+            region: region.to_owned(),
+            policies: Vec::new(),
+            known: BTreeMap::new(),
+        }
+    }
+
+    pub fn finish(self, path: &'static str) -> Result<Synthesized, TemplateError> {
+        self.template.check()?;
+        Ok(Synthesized {
+            path,
+            region: self.region,
+            template: self.template,
+            policies: self.policies,
+            known: self.known,
+        })
+    }
+
+    /// Records what `Ref id` (attribute None) or `GetAtt id.attr` stands for.
+    pub fn know(&mut self, id: &LogicalId, attribute: Option<&str>, value: Sub) {
+        let key = match attribute {
+            Some(attribute) => format!("{id}.{attribute}"),
+            None => id.to_string(),
+        };
+        self.known.insert(key, value);
+    }
+
+    /// Records a policy document for `policies/` and the size check.
+    pub fn record_policy(&mut self, record: PolicyRecord) {
+        self.policies.push(record);
+    }
+
+    /// `arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:<name>`
+    pub fn function_arn(&self, key: &Key) -> Sub {
+        policy::regional_arn(
+            "lambda",
+            &format!("function:{}", function_name(&self.model.project, key)),
+        )
+    }
     /// The model's tags as CloudFormation's `[{Key, Value}]` list, or None when there are none.
     pub fn tags(&self) -> Option<Value> {
         (!self.model.tags.is_empty()).then(|| {
@@ -140,8 +223,20 @@ pub(crate) mod ids {
     pub fn alerts_topic() -> LogicalId {
         LogicalId::from_path(&["alerts", "Topic"])
     }
-    pub fn alerts_subscription(email: &str) -> LogicalId {
-        LogicalId::from_path(&["alerts", "Subscription", email])
+    pub fn function_alarm(key: &Key, which: &str) -> LogicalId {
+        LogicalId::from_path(&["function", key.as_str(), which])
+    }
+    pub fn managed_policy(key: &Key) -> LogicalId {
+        LogicalId::from_path(&["iam", "policy", key.as_str()])
+    }
+    pub fn require_mfa_policy() -> LogicalId {
+        LogicalId::from_path(&["iam", "RequireMfa"])
+    }
+    pub fn group(key: &Key) -> LogicalId {
+        LogicalId::from_path(&["iam", "group", key.as_str()])
+    }
+    pub fn user(name: &str) -> LogicalId {
+        LogicalId::from_path(&["iam", "user", name])
     }
 }
 
@@ -154,7 +249,11 @@ mod tests {
     /// The example's template as JSON, plus lookups by resource type.
     fn example() -> J {
         let model = crate::load(crate::example::MANIFEST).expect("example is valid");
-        super::synthesize(&model).expect("synthesizes").to_json()
+        super::synthesize(&model)
+            .expect("synthesizes")
+            .remove(0)
+            .template
+            .to_json()
     }
 
     fn of_type<'a>(t: &'a J, resource_type: &str) -> Vec<(&'a String, &'a J)> {
@@ -267,7 +366,10 @@ mod tests {
     #[test]
     fn function_role_is_least_privilege() {
         let t = example();
-        let (_, role) = of_type(&t, "AWS::IAM::Role").pop().unwrap();
+        let (_, role) = of_type(&t, "AWS::IAM::Role")
+            .into_iter()
+            .find(|(id, _)| id.starts_with("FunctionTranscodeRole"))
+            .unwrap();
         let document = &role["Properties"]["Policies"][0]["PolicyDocument"];
         let granted: Vec<(String, String)> = statements(document)
             .into_iter()

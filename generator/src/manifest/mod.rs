@@ -61,9 +61,21 @@ pub struct Manifest {
     #[schemars(extend("propertyNames" = { "pattern": KEY_PATTERN }))]
     pub functions: BTreeMap<String, Function>,
 
-    /// Where alarms and notifications are sent.
+    /// Where alarms and notifications are sent, and the defaults of every function's alarms.
     #[serde(default)]
     pub alerts: Option<Alerts>,
+
+    /// A monthly budget alarm on the account's estimated charges.
+    #[serde(default)]
+    pub billing: Option<Billing>,
+
+    /// A CloudTrail trail: who did what, and S3 data events on chosen buckets.
+    #[serde(default)]
+    pub audit: Option<Audit>,
+
+    /// IAM groups, users and policies for the people who work on the app.
+    #[serde(default)]
+    pub iam: Option<Iam>,
 }
 
 /// An S3 bucket.
@@ -92,6 +104,11 @@ pub struct Bucket {
     #[serde(default)]
     #[schemars(range(min = 1))]
     pub expire_after_days: Option<u32>,
+
+    /// Extra statements for the bucket's policy (a resource policy: each names `principals`).
+    /// The policy always also denies requests that do not use TLS.
+    #[serde(default)]
+    pub policy: Vec<Statement>,
 }
 
 /// The log bucket's settings.
@@ -161,6 +178,15 @@ pub struct Function {
     /// Events that invoke the function.
     #[serde(default)]
     pub triggers: Vec<Trigger>,
+
+    /// Managed policies (keys under `iam.policies`) attached to the function's role, for
+    /// access beyond its buckets.
+    #[serde(default)]
+    pub policies: Vec<String>,
+
+    /// This function's error alarms; fields left out take `alerts.function_alarms`.
+    #[serde(default)]
+    pub alarm: Option<AlarmOverride>,
 }
 
 /// A Lambda instruction set architecture.
@@ -225,6 +251,265 @@ pub struct Alerts {
     /// confirmation link (valid 3 days); nothing is delivered to an address until it confirms.
     #[schemars(length(min = 1))]
     pub emails: Vec<String>,
+
+    /// ARN of a customer managed KMS key to encrypt the topic with. Its key policy must let
+    /// `cloudwatch.amazonaws.com` use it (`kms:Decrypt`, `kms:GenerateDataKey*`). Never
+    /// `alias/aws/sns`: CloudWatch alarms cannot publish to a topic under that key.
+    #[serde(default)]
+    pub kms_key_arn: Option<String>,
+
+    /// Defaults for every function's two alarms (Lambda `Errors`, and abnormal terminations
+    /// counted from its logs): by default 3 or more in 5 minutes.
+    #[serde(default)]
+    pub function_alarms: AlarmSettings,
+}
+
+/// When a function's error alarm fires.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlarmSettings {
+    /// Errors in one period that fire the alarm.
+    #[serde(default = "default_alarm_threshold")]
+    #[schemars(default = "default_alarm_threshold", range(min = 1))]
+    pub threshold: u32,
+    /// Length of one period in seconds: 10, 30 or a multiple of 60.
+    #[serde(default = "default_alarm_period")]
+    #[schemars(default = "default_alarm_period", range(min = 10, max = 86400))]
+    pub period_seconds: u32,
+    /// Consecutive periods over the threshold before the alarm fires.
+    #[serde(default = "default_evaluation_periods")]
+    #[schemars(default = "default_evaluation_periods", range(min = 1))]
+    pub evaluation_periods: u32,
+}
+
+impl Default for AlarmSettings {
+    fn default() -> Self {
+        AlarmSettings {
+            threshold: default_alarm_threshold(),
+            period_seconds: default_alarm_period(),
+            evaluation_periods: default_evaluation_periods(),
+        }
+    }
+}
+
+/// One function's alarm settings; what is left out comes from `alerts.function_alarms`.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlarmOverride {
+    /// Errors in one period that fire the alarm.
+    #[serde(default)]
+    #[schemars(range(min = 1))]
+    pub threshold: Option<u32>,
+    /// Length of one period in seconds: 10, 30 or a multiple of 60.
+    #[serde(default)]
+    #[schemars(range(min = 10, max = 86400))]
+    pub period_seconds: Option<u32>,
+    /// Consecutive periods over the threshold before the alarm fires.
+    #[serde(default)]
+    #[schemars(range(min = 1))]
+    pub evaluation_periods: Option<u32>,
+}
+
+/// A billing alarm. AWS publishes billing metrics only in us-east-1, so for a project in
+/// another region gen writes a second template, `infra/billing-us-east-1.template.json`, with
+/// its own alerts topic. Billing alerts must first be enabled in the account's Billing
+/// preferences ("Receive CloudWatch billing alerts").
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Billing {
+    /// Alarm when the month's estimated charges exceed this many US dollars.
+    #[schemars(range(min = 1))]
+    pub monthly_limit_usd: u32,
+}
+
+/// A CloudTrail trail delivering to the project's log bucket (under `cloudtrail/`), with log
+/// file validation. Data events cost $0.10 per 100,000 events: a busy bucket costs real money.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Audit {
+    /// Buckets (by key) whose object-level operations (S3 data events) are recorded. The log
+    /// bucket itself is never included (the trail writes there: that would loop).
+    #[serde(default)]
+    pub buckets: Vec<String>,
+    /// Record management events (who changed what in the account), in every region. The first
+    /// trail's copy of management events is free; another trail's costs $2 per 100,000.
+    #[serde(default = "yes")]
+    #[schemars(default = "yes")]
+    pub management_events: bool,
+    /// Also deliver the trail to CloudWatch Logs (for metric filters and searching).
+    #[serde(default)]
+    pub cloudwatch_logs: Option<TrailLogs>,
+}
+
+/// The trail's CloudWatch Logs delivery.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrailLogs {
+    /// Days the trail's log group keeps events (a CloudWatch Logs retention value).
+    #[serde(default = "default_trail_retention")]
+    #[schemars(default = "default_trail_retention")]
+    pub retention_days: u32,
+}
+
+/// IAM identities and policies.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Iam {
+    /// Managed policies by key: reusable, attached to groups (and function roles) by key.
+    /// Each is named `<project>-<key>` in IAM.
+    #[serde(default)]
+    #[schemars(extend("propertyNames" = { "pattern": KEY_PATTERN }))]
+    pub policies: BTreeMap<String, ManagedPolicy>,
+    /// Groups by key (IAM name `<project>-<key>`): their members get the group's permissions.
+    #[serde(default)]
+    #[schemars(extend("propertyNames" = { "pattern": KEY_PATTERN }))]
+    pub groups: BTreeMap<String, Group>,
+    /// Users by IAM user name. gen never creates passwords or access keys: an administrator
+    /// sets those, and each user then enables MFA.
+    #[serde(default)]
+    #[schemars(extend("propertyNames" = { "pattern": "^[A-Za-z0-9+=,.@_-]{1,64}$" }))]
+    pub users: BTreeMap<String, User>,
+}
+
+/// A managed policy.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ManagedPolicy {
+    /// What the policy is for.
+    #[serde(default)]
+    #[schemars(length(max = 1000))]
+    pub description: Option<String>,
+    /// The policy's statements.
+    #[schemars(length(min = 1))]
+    pub statements: Vec<Statement>,
+}
+
+/// An IAM group.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Group {
+    /// Deny everything except setting up one's own MFA device until the member signs in with
+    /// MFA (AWS's standard "force MFA" policy, attached as `<project>-require-mfa`).
+    #[serde(default)]
+    pub require_mfa: bool,
+    /// Managed policies (keys under `iam.policies`) attached to the group.
+    #[serde(default)]
+    pub policies: Vec<String>,
+    /// The group's inline policy (at most 5,120 characters without whitespace).
+    #[serde(default)]
+    pub statements: Vec<Statement>,
+}
+
+/// An IAM user: a person. Permissions come from groups.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct User {
+    /// Groups (keys under `iam.groups`) the user belongs to.
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// The user's own inline policy (at most 2,048 characters without whitespace); prefer
+    /// groups.
+    #[serde(default)]
+    pub statements: Vec<Statement>,
+}
+
+/// One statement of an IAM policy.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Statement {
+    /// A label for the statement (letters and digits).
+    #[serde(default)]
+    pub sid: Option<String>,
+    /// `allow` (default) or `deny`.
+    #[serde(default)]
+    pub effect: Effect,
+    /// Who the statement is about; only in resource policies (`buckets.<key>.policy`).
+    #[serde(default)]
+    pub principals: Option<Principals>,
+    /// Actions as `service:Action`, e.g. `s3:GetObject`; wildcards (`s3:Get*`) allowed.
+    #[schemars(length(min = 1))]
+    pub actions: Vec<String>,
+    /// What the actions apply to: `bucket:<key>` (the bucket), `bucket:<key>/*` or
+    /// `bucket:<key>/<prefix>*` (objects), `function:<key>`, an ARN, or `*`.
+    #[schemars(length(min = 1))]
+    pub resources: Vec<String>,
+    /// When the statement holds. An `allow` applies only when every condition holds; a `deny`
+    /// denies every request that fails any of them (one Deny statement per condition).
+    #[serde(default)]
+    pub conditions: Conditions,
+}
+
+/// Allow or deny.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Effect {
+    /// Grant the actions.
+    #[default]
+    Allow,
+    /// Refuse the actions, whatever else allows them.
+    Deny,
+}
+
+/// Principals of a resource-policy statement.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Principals {
+    /// AWS accounts or IAM ARNs (`arn:aws:iam::123456789012:root`, a role ARN), or `*`.
+    #[serde(default)]
+    pub aws: Vec<String>,
+    /// AWS service principals, e.g. `cloudfront.amazonaws.com`.
+    #[serde(default)]
+    pub service: Vec<String>,
+}
+
+/// Conditions as first-class options.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Conditions {
+    /// Require multi-factor authentication (`aws:MultiFactorAuthPresent`: `Bool` true for an
+    /// allow, `BoolIfExists` false for a deny, as AWS recommends).
+    #[serde(default)]
+    pub mfa: bool,
+    /// Only from these IP ranges (CIDR, e.g. `203.0.113.0/24`). Requests AWS services make on
+    /// the user's behalf (`aws:ViaAWSService`) are not blocked.
+    #[serde(default)]
+    pub source_ip: Vec<String>,
+    /// Only inside this time window (UTC, `aws:CurrentTime`).
+    #[serde(default)]
+    pub time: Option<TimeWindow>,
+    /// Only over TLS (`aws:SecureTransport`).
+    #[serde(default)]
+    pub secure_transport: bool,
+    /// Any other condition, checked: operator (e.g. `StringEquals`, `ArnLike`, with
+    /// `IfExists` / `ForAnyValue:` forms), a known global key (`aws:RequestedRegion`) or a
+    /// service key (`s3:prefix`), and its values.
+    #[serde(default)]
+    pub raw: Vec<RawCondition>,
+}
+
+/// A UTC time window; either end may be left out.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TimeWindow {
+    /// Start, as `YYYY-MM-DDThh:mm:ssZ`.
+    #[serde(default)]
+    pub after: Option<String>,
+    /// End, as `YYYY-MM-DDThh:mm:ssZ`.
+    #[serde(default)]
+    pub before: Option<String>,
+}
+
+/// A condition written out in IAM's own terms.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCondition {
+    /// Condition operator, e.g. `StringEquals`.
+    pub operator: String,
+    /// Condition key, e.g. `aws:RequestedRegion`.
+    pub key: String,
+    /// Values (any one matching satisfies the condition).
+    #[schemars(length(min = 1))]
+    pub values: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -241,6 +526,18 @@ fn default_timeout() -> u32 {
 }
 fn default_log_retention() -> u32 {
     30
+}
+fn default_alarm_threshold() -> u32 {
+    3
+}
+fn default_alarm_period() -> u32 {
+    300
+}
+fn default_evaluation_periods() -> u32 {
+    1
+}
+fn default_trail_retention() -> u32 {
+    90
 }
 fn default_s3_events() -> Vec<S3Event> {
     vec![S3Event::Created]

@@ -8,6 +8,13 @@ use crate::cfn::RemovalPolicy;
 use crate::diag::{Diagnostic, did_you_mean_hint};
 use crate::manifest::{self, Architecture, Manifest, S3Event, SourceMap};
 
+mod policy;
+
+pub use policy::{
+    ConditionsSpec, GroupSpec, IamSpec, PolicySpec, PrincipalsSpec, ResourceRef, StatementSpec,
+    UserSpec,
+};
+
 /// Regions stackgen knows (commercial partition). An unknown one is refused with a suggestion.
 pub const REGIONS: &[&str] = &[
     "af-south-1",
@@ -131,7 +138,37 @@ pub struct Model {
     /// Present exactly when there is at least one bucket to log.
     pub log_bucket: Option<LogBucketSpec>,
     pub functions: BTreeMap<Key, FunctionSpec>,
-    pub alert_emails: Vec<String>,
+    pub alerts: Option<AlertsSpec>,
+    pub billing: Option<BillingSpec>,
+    pub audit: Option<AuditSpec>,
+    pub iam: IamSpec,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AlertsSpec {
+    /// Sorted, without duplicates.
+    pub emails: Vec<String>,
+    pub kms_key_arn: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AlarmSpec {
+    pub threshold: u32,
+    pub period_seconds: u32,
+    pub evaluation_periods: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BillingSpec {
+    pub monthly_limit_usd: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditSpec {
+    pub buckets: BTreeSet<Key>,
+    pub management_events: bool,
+    /// Retention (days) of the trail's CloudWatch Logs group, when it delivers there.
+    pub cloudwatch_logs_retention: Option<u32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -149,6 +186,8 @@ pub struct BucketSpec {
     pub versioning: bool,
     pub removal: RemovalPolicy,
     pub expire_after_days: Option<u32>,
+    /// Extra resource-policy statements.
+    pub policy: Vec<StatementSpec>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -168,6 +207,9 @@ pub struct FunctionSpec {
     pub reads: BTreeSet<Key>,
     pub writes: BTreeSet<Key>,
     pub s3_triggers: Vec<S3TriggerSpec>,
+    /// Managed policies attached to the role.
+    pub policies: BTreeSet<Key>,
+    pub alarm: AlarmSpec,
 }
 
 impl FunctionSpec {
@@ -206,11 +248,30 @@ pub fn validate(manifest: &Manifest, source_map: &SourceMap) -> Result<Model, Ve
     }
 }
 
+/// What every function's validation needs from the rest of the manifest.
+#[derive(Clone, Copy)]
+struct FunctionShared<'m> {
+    project: &'m Key,
+    buckets: &'m BTreeMap<String, manifest::Bucket>,
+    names: &'m Names,
+    default_alarm: AlarmSpec,
+}
+
+/// The keys the manifest declares, for checking references before the model exists.
+pub(crate) struct Names {
+    pub buckets: BTreeSet<String>,
+    pub functions: BTreeSet<String>,
+    pub policies: BTreeSet<String>,
+    pub groups: BTreeSet<String>,
+}
+
 #[derive(Clone, Copy)]
 enum KeyKind {
     Project,
     Bucket,
     Function,
+    Policy,
+    Group,
 }
 
 impl KeyKind {
@@ -219,6 +280,8 @@ impl KeyKind {
             KeyKind::Project => "project name",
             KeyKind::Bucket => "bucket key",
             KeyKind::Function => "function key",
+            KeyKind::Policy => "policy key",
+            KeyKind::Group => "group key",
         }
     }
 }
@@ -272,7 +335,9 @@ impl Validator<'_> {
                     .hint(hint);
             match what {
                 KeyKind::Project => self.error(diagnostic),
-                KeyKind::Bucket | KeyKind::Function => self.key_error(diagnostic),
+                KeyKind::Bucket | KeyKind::Function | KeyKind::Policy | KeyKind::Group => {
+                    self.key_error(diagnostic)
+                }
             }
             Key(bad)
         })
@@ -298,8 +363,16 @@ impl Validator<'_> {
             );
         }
         self.tags(&m.tags);
-        let buckets = self.buckets(&project, &m.region, &m.buckets);
-        let log_bucket = (!buckets.is_empty()).then_some(LogBucketSpec {
+        let default_iam = manifest::Iam::default();
+        let raw_iam = m.iam.as_ref().unwrap_or(&default_iam);
+        let names = Names {
+            buckets: m.buckets.keys().cloned().collect(),
+            functions: m.functions.keys().cloned().collect(),
+            policies: raw_iam.policies.keys().cloned().collect(),
+            groups: raw_iam.groups.keys().cloned().collect(),
+        };
+        let buckets = self.buckets(&project, &m.region, &m.buckets, &names);
+        let log_bucket = (!buckets.is_empty() || m.audit.is_some()).then_some(LogBucketSpec {
             expire_after_days: m.log_bucket.expire_after_days,
         });
         if m.log_bucket.expire_after_days == 0 {
@@ -308,23 +381,59 @@ impl Validator<'_> {
                     .expected("at least 1 day"),
             );
         }
+        let alarm_defaults = m
+            .alerts
+            .as_ref()
+            .map(|a| a.function_alarms.clone())
+            .unwrap_or_default();
+        let default_alarm = self.alarm_settings("alerts.function_alarms", &alarm_defaults);
         let functions = m
             .functions
             .iter()
             .map(|(key, f)| {
                 let path = format!("functions.{key}");
                 let k = self.key(&path, key, KeyKind::Function);
-                let spec = self.function(&path, &project, &k, f, &m.buckets);
+                let shared = FunctionShared {
+                    project: &project,
+                    buckets: &m.buckets,
+                    names: &names,
+                    default_alarm,
+                };
+                let spec = self.function(&path, &k, f, &shared);
                 (k, spec)
             })
             .collect();
         self.check_trigger_overlaps(&functions);
-        let alert_emails = self.alerts(m.alerts.as_ref());
-        if m.buckets.is_empty() && m.functions.is_empty() && m.alerts.is_none() {
+        let alerts = self.alerts(m.alerts.as_ref());
+        let billing = m.billing.as_ref().map(|b| {
+            if b.monthly_limit_usd == 0 {
+                self.error(
+                    Diagnostic::new("billing.monthly_limit_usd", "a limit of 0 USD")
+                        .expected("at least 1 (US dollars per month)"),
+                );
+            }
+            if alerts.is_none() {
+                self.key_error(
+                    Diagnostic::new("billing", "a billing alarm with nobody to tell")
+                        .hint("add `alerts: { emails: [you@example.com] }`"),
+                );
+            }
+            BillingSpec {
+                monthly_limit_usd: b.monthly_limit_usd,
+            }
+        });
+        let audit = m.audit.as_ref().map(|a| self.audit(a, &m.buckets));
+        let iam = self.iam(raw_iam, &names);
+        let nothing = m.buckets.is_empty()
+            && m.functions.is_empty()
+            && m.alerts.is_none()
+            && m.audit.is_none()
+            && iam.is_empty();
+        if nothing {
             // CloudFormation refuses a template without resources.
             self.error(
                 Diagnostic::new("", "nothing to deploy")
-                    .expected("at least one of `buckets`, `functions` or `alerts`")
+                    .expected("at least one of `buckets`, `functions`, `alerts`, `audit` or `iam`")
                     .hint("`gen new <dir>` starts from a complete example"),
             );
         }
@@ -339,7 +448,117 @@ impl Validator<'_> {
             buckets,
             log_bucket,
             functions,
-            alert_emails,
+            alerts,
+            billing,
+            audit,
+            iam,
+        }
+    }
+
+    fn alarm_settings(&mut self, path: &str, a: &manifest::AlarmSettings) -> AlarmSpec {
+        let spec = AlarmSpec {
+            threshold: a.threshold,
+            period_seconds: a.period_seconds,
+            evaluation_periods: a.evaluation_periods,
+        };
+        self.check_alarm(path, spec);
+        spec
+    }
+
+    /// CloudWatch's rules for an alarm's period and evaluation window.
+    fn check_alarm(&mut self, path: &str, a: AlarmSpec) {
+        if a.threshold == 0 {
+            self.error(
+                Diagnostic::new(
+                    format!("{path}.threshold"),
+                    "a threshold of 0 would always fire",
+                )
+                .expected("at least 1"),
+            );
+        }
+        let p = a.period_seconds;
+        if !(p == 10 || p == 30 || (p >= 60 && p.is_multiple_of(60))) {
+            self.error(
+                Diagnostic::new(format!("{path}.period_seconds"), format!("{p} seconds"))
+                    .expected("10, 30 or a multiple of 60 (CloudWatch's alarm periods)")
+                    .hint(format!(
+                        "the nearest is {}",
+                        if p < 20 {
+                            10
+                        } else if p < 45 {
+                            30
+                        } else {
+                            (p + 30) / 60 * 60
+                        }
+                    )),
+            );
+        }
+        if a.evaluation_periods == 0 {
+            self.error(
+                Diagnostic::new(format!("{path}.evaluation_periods"), "0 periods")
+                    .expected("at least 1"),
+            );
+        } else if u64::from(p) * u64::from(a.evaluation_periods) > 86_400 {
+            self.error(
+                Diagnostic::new(
+                    format!("{path}.evaluation_periods"),
+                    format!(
+                        "{} periods of {p} s span more than a day",
+                        a.evaluation_periods
+                    ),
+                )
+                .expected("period_seconds × evaluation_periods ≤ 86400 (CloudWatch's limit)"),
+            );
+        }
+    }
+
+    fn audit(
+        &mut self,
+        a: &manifest::Audit,
+        buckets: &BTreeMap<String, manifest::Bucket>,
+    ) -> AuditSpec {
+        let mut keys = BTreeSet::new();
+        for (i, name) in a.buckets.iter().enumerate() {
+            let path = format!("audit.buckets[{i}]");
+            if name == LOG_BUCKET_KEY {
+                self.error(
+                    Diagnostic::new(&path, "the log bucket cannot be audited by its own trail")
+                        .expected("a data bucket from `buckets:`")
+                        .hint("the trail writes into the log bucket: recording those writes would write more, forever"),
+                );
+            } else if let Some(key) = self.bucket_ref(&path, name, buckets) {
+                keys.insert(key);
+            }
+        }
+        if !a.management_events && a.buckets.is_empty() {
+            self.key_error(
+                Diagnostic::new("audit", "the trail would record nothing")
+                    .hint("name `buckets` for data events, or leave `management_events` on"),
+            );
+        }
+        let retention = a.cloudwatch_logs.as_ref().map(|l| {
+            self.retention("audit.cloudwatch_logs.retention_days", l.retention_days);
+            l.retention_days
+        });
+        AuditSpec {
+            buckets: keys,
+            management_events: a.management_events,
+            cloudwatch_logs_retention: retention,
+        }
+    }
+
+    fn retention(&mut self, path: &str, days: u32) {
+        if !LOG_RETENTION_DAYS.contains(&days) {
+            let nearest = LOG_RETENTION_DAYS
+                .iter()
+                .min_by_key(|d| d.abs_diff(days))
+                .copied()
+                .unwrap_or(30);
+            self.error(
+                Diagnostic::new(path, format!("{days} days is not a retention CloudWatch Logs offers"))
+                    .expected("one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653")
+                    .hint(format!("the nearest is {nearest}")),
+            );
         }
     }
 
@@ -380,6 +599,7 @@ impl Validator<'_> {
         project: &Key,
         region: &str,
         buckets: &BTreeMap<String, manifest::Bucket>,
+        names: &Names,
     ) -> BTreeMap<Key, BucketSpec> {
         let mut fixed_names: BTreeMap<&str, &str> = BTreeMap::new();
         let mut out = BTreeMap::new();
@@ -443,6 +663,12 @@ impl Validator<'_> {
                         RemovalPolicy::Delete
                     },
                     expire_after_days: b.expire_after_days,
+                    policy: self.statements(
+                        &format!("{path}.policy"),
+                        &b.policy,
+                        names,
+                        policy::Place::BucketPolicy(key),
+                    ),
                 },
             );
         }
@@ -514,11 +740,16 @@ impl Validator<'_> {
     fn function(
         &mut self,
         path: &str,
-        project: &Key,
         key: &Key,
         f: &manifest::Function,
-        buckets: &BTreeMap<String, manifest::Bucket>,
+        shared: &FunctionShared,
     ) -> FunctionSpec {
+        let FunctionShared {
+            project,
+            buckets,
+            names,
+            default_alarm,
+        } = *shared;
         if CRATE_NAMES_IN_USE.contains(&key.as_str()) {
             self.key_error(
                 Diagnostic::new(
@@ -563,18 +794,7 @@ impl Validator<'_> {
                 .hint("Lambda stops any invocation after 15 minutes; split longer work into steps"),
             );
         }
-        if !LOG_RETENTION_DAYS.contains(&f.log_retention_days) {
-            let nearest = LOG_RETENTION_DAYS
-                .iter()
-                .min_by_key(|d| d.abs_diff(f.log_retention_days))
-                .copied()
-                .unwrap_or(30);
-            self.error(
-                Diagnostic::new(format!("{path}.log_retention_days"), format!("{} days is not a retention CloudWatch Logs offers", f.log_retention_days))
-                    .expected("one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653")
-                    .hint(format!("the nearest is {nearest}")),
-            );
-        }
+        self.retention(&format!("{path}.log_retention_days"), f.log_retention_days);
         let reads = self.bucket_refs(&format!("{path}.reads"), &f.reads, buckets);
         let writes = self.bucket_refs(&format!("{path}.writes"), &f.writes, buckets);
         let injected: BTreeSet<String> = reads
@@ -623,6 +843,21 @@ impl Validator<'_> {
             reads,
             writes,
             s3_triggers,
+            policies: self.policy_refs(&format!("{path}.policies"), &f.policies, names),
+            alarm: {
+                let o = f.alarm.clone().unwrap_or_default();
+                let alarm = AlarmSpec {
+                    threshold: o.threshold.unwrap_or(default_alarm.threshold),
+                    period_seconds: o.period_seconds.unwrap_or(default_alarm.period_seconds),
+                    evaluation_periods: o
+                        .evaluation_periods
+                        .unwrap_or(default_alarm.evaluation_periods),
+                };
+                if f.alarm.is_some() {
+                    self.check_alarm(&format!("{path}.alarm"), alarm);
+                }
+                alarm
+            },
         }
     }
 
@@ -725,10 +960,8 @@ impl Validator<'_> {
         }
     }
 
-    fn alerts(&mut self, alerts: Option<&manifest::Alerts>) -> Vec<String> {
-        let Some(alerts) = alerts else {
-            return Vec::new();
-        };
+    fn alerts(&mut self, alerts: Option<&manifest::Alerts>) -> Option<AlertsSpec> {
+        let alerts = alerts?;
         if alerts.emails.is_empty() {
             self.error(
                 Diagnostic::new("alerts.emails", "no addresses")
@@ -761,7 +994,40 @@ impl Validator<'_> {
         let mut emails: Vec<String> = alerts.emails.clone();
         emails.sort();
         emails.dedup();
-        emails
+        if let Some(arn) = &alerts.kms_key_arn {
+            self.kms_key(arn);
+        }
+        Some(AlertsSpec {
+            emails,
+            kms_key_arn: alerts.kms_key_arn.clone(),
+        })
+    }
+
+    fn kms_key(&mut self, arn: &str) {
+        let path = "alerts.kms_key_arn";
+        if arn.contains("alias/aws/sns") {
+            self.error(
+                Diagnostic::new(path, "the AWS managed key `alias/aws/sns` cannot be used for alarms")
+                    .hint("CloudWatch cannot use that key, so alarms could never publish; leave `kms_key_arn` out (SNS still encrypts in transit) or give a customer managed key that allows cloudwatch.amazonaws.com"),
+            );
+            return;
+        }
+        let parts: Vec<&str> = arn.splitn(6, ':').collect();
+        let valid = parts.len() == 6
+            && parts[0] == "arn"
+            && parts[1].starts_with("aws")
+            && parts[2] == "kms"
+            && !parts[3].is_empty()
+            && parts[4].len() == 12
+            && parts[4].chars().all(|c| c.is_ascii_digit())
+            && (parts[5].starts_with("key/") || parts[5].starts_with("alias/"))
+            && parts[5].len() > 6;
+        if !valid {
+            self.error(
+                Diagnostic::new(path, format!("`{arn}` is not a KMS key ARN"))
+                    .expected("arn:aws:kms:<region>:<account id>:key/<key id> (or :alias/<name>)"),
+            );
+        }
     }
 }
 

@@ -1,0 +1,67 @@
+//! Billing construct: an alarm on the account's estimated monthly charges. AWS publishes
+//! `AWS/Billing` metrics only in us-east-1, so an app elsewhere gets a second, us-east-1
+//! template with its own alerts topic.
+
+use super::{BILLING_TEMPLATE, Stack, Synthesized, alerts, ids};
+use crate::cfn::{LogicalId, Resource, TemplateError, Value};
+use crate::map;
+use crate::model::{BillingSpec, Model};
+
+/// Adds the alarm to a us-east-1 stack whose alerts topic is `topic`.
+fn add_alarm(stack: &mut Stack, billing: &BillingSpec, topic: &LogicalId) {
+    let project = &stack.model.project;
+    stack.template.add(
+        LogicalId::from_path(&["billing", "Alarm"]),
+        Resource::new("AWS::CloudWatch::Alarm")
+            .prop("AlarmName", format!("{project}-monthly-charges"))
+            .prop(
+                "AlarmDescription",
+                format!(
+                    "The account's estimated charges this month exceed {} USD (needs billing alerts enabled in the Billing preferences)",
+                    billing.monthly_limit_usd
+                ),
+            )
+            .prop("Namespace", "AWS/Billing")
+            .prop("MetricName", "EstimatedCharges")
+            .prop("Dimensions", vec![map! { "Name" => "Currency", "Value" => "USD" }])
+            .prop("Statistic", "Maximum")
+            // AWS updates the estimate a few times a day.
+            .prop("Period", 21_600u32)
+            .prop("EvaluationPeriods", 1u32)
+            .prop("Threshold", billing.monthly_limit_usd)
+            .prop("ComparisonOperator", "GreaterThanThreshold")
+            .prop("TreatMissingData", "notBreaching")
+            .prop("AlarmActions", vec![Value::reference(topic)]),
+    );
+}
+
+/// The alarm in the main stack (the app is in us-east-1).
+pub(crate) fn alarm(stack: &mut Stack, billing: &BillingSpec) {
+    add_alarm(stack, billing, &ids::alerts_topic());
+}
+
+/// A separate us-east-1 stack: its own topic and subscriptions, and the alarm.
+pub(crate) fn separate_stack(
+    model: &Model,
+    billing: &BillingSpec,
+) -> Result<Synthesized, TemplateError> {
+    let description = format!(
+        "{}: billing alarm (us-east-1, where AWS publishes billing metrics)",
+        model.project
+    );
+    let mut stack = Stack::new(model, description, "us-east-1");
+    let alerts = model
+        .alerts
+        .as_ref()
+        .expect("validation requires alerts for billing");
+    let topic = alerts::alerts(
+        &mut stack,
+        &crate::model::AlertsSpec {
+            kms_key_arn: None,
+            ..alerts.clone()
+        },
+        "billing-alerts",
+    );
+    add_alarm(&mut stack, billing, &topic);
+    stack.finish(BILLING_TEMPLATE)
+}
