@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::function::skip;
 use super::policy::{self, PolicyLimit, PolicyRecord};
 use super::{Stack, ids};
 use crate::cfn::iam::{PolicyDocument, Principal, Statement};
@@ -32,6 +33,11 @@ pub(crate) fn bucket(stack: &mut Stack, key: &Key, spec: &BucketSpec) {
         .depends_on(&ids::log_bucket_policy());
     if spec.versioning {
         resource = resource.prop("VersioningConfiguration", map! { "Status" => "Enabled" });
+    } else {
+        resource.metadata.insert("checkov".into(), skip(&[(
+            "CKV_AWS_21",
+            "Versioning is off in gen.yaml for this bucket (`versioning: true` keeps overwritten and deleted objects)",
+        )]));
     }
     let mut rules = vec![abort_incomplete_uploads_rule()];
     if let Some(days) = spec.expire_after_days {
@@ -135,6 +141,11 @@ pub(crate) fn log_bucket(stack: &mut Stack, spec: &LogBucketSpec) {
         )
         // Logs are evidence: they outlive the stack.
         .removal(RemovalPolicy::Retain);
+    let mut resource = resource;
+    resource.metadata.insert("checkov".into(), skip(&[
+        ("CKV_AWS_18", "This is the access-log target; logging it into itself would loop"),
+        ("CKV_AWS_21", "Log objects are written once and expire (log_bucket.expire_after_days); versions would only keep expired logs"),
+    ]));
     stack.template.add(id.clone(), resource);
     know_bucket(stack, &id, LOG_BUCKET_KEY);
 

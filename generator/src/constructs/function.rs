@@ -36,7 +36,18 @@ pub(crate) fn function(stack: &mut Stack, key: &Key, spec: &FunctionSpec) {
     if let Some(tags) = stack.tags() {
         log_group = log_group.prop("Tags", tags);
     }
+    log_group.metadata.insert(
+        "checkov".into(),
+        skip(&[(
+            "CKV_AWS_158",
+            "CloudWatch Logs encrypts log data at rest by default; a customer KMS key is opt-in",
+        )]),
+    );
     stack.template.add(log_group_id.clone(), log_group);
+
+    // S3 invokes asynchronously: after Lambda's two retries a failed event would be dropped.
+    // A dead-letter queue keeps it (14 days) and an alarm says it is there.
+    let dead_letters = (!spec.s3_triggers.is_empty()).then(|| dead_letter_queue(stack, key));
 
     let log_group_name = format!("/aws/lambda/{name}");
     stack.know(&log_group_id, None, Sub::new().lit(log_group_name.as_str()));
@@ -49,7 +60,7 @@ pub(crate) fn function(stack: &mut Stack, key: &Key, spec: &FunctionSpec) {
         Statement::allow(&["sts:AssumeRole"])
             .principal(Principal::Service("lambda.amazonaws.com".into())),
     ]);
-    let execution = execution_policy(stack, spec, &log_group_id);
+    let execution = execution_policy(stack, spec, &log_group_id, dead_letters.as_ref());
     for (file, document, is_trust) in [
         (format!("function-{key}-trust"), trust.clone(), true),
         (format!("function-{key}"), execution.clone(), false),
@@ -146,14 +157,30 @@ pub(crate) fn function(stack: &mut Stack, key: &Key, spec: &FunctionSpec) {
     for policy in super::iam::attached_to_function(&spec.policies) {
         function = function.depends_on(&policy);
     }
-    function.metadata.insert(
-        "checkov".into(),
-        serde_json::json!({ "skip": [
-            { "id": "CKV_AWS_117", "comment": "The function reaches only AWS APIs; a VPC would add NAT cost and cold-start latency for no isolation gain" },
-            { "id": "CKV_AWS_115", "comment": "Concurrency is left to the account pool; a per-function reservation is a capacity decision for the user" },
-            { "id": "CKV_AWS_173", "comment": "Environment variables hold bucket names and user settings only, never secrets; Lambda encrypts them at rest with an AWS key" }
-        ] }),
-    );
+    let mut skips = vec![
+        (
+            "CKV_AWS_117",
+            "The function reaches only AWS APIs; a VPC would add NAT cost and cold-start latency for no isolation gain",
+        ),
+        (
+            "CKV_AWS_115",
+            "Concurrency is left to the account pool; a per-function reservation is a capacity decision for the user",
+        ),
+        (
+            "CKV_AWS_173",
+            "Environment variables hold bucket names and user settings only, never secrets; Lambda encrypts them at rest with an AWS key",
+        ),
+    ];
+    match &dead_letters {
+        Some(queue) => {
+            function = function.prop("DeadLetterConfig", map! { "TargetArn" => Value::get_att(queue, "Arn") });
+        }
+        None => skips.push((
+            "CKV_AWS_116",
+            "No asynchronous trigger: callers get errors back directly (S3-triggered functions get a dead-letter queue)",
+        )),
+    }
+    function.metadata.insert("checkov".into(), skip(&skips));
     stack.template.add(id.clone(), function);
     stack.know(&id, Some("Arn"), stack.function_arn(key));
 
@@ -182,12 +209,24 @@ pub(crate) fn function(stack: &mut Stack, key: &Key, spec: &FunctionSpec) {
 
 /// Least privilege: write to its own log group; per declared bucket, exactly the object
 /// actions on `bucket/*` and listing on the bucket itself.
-fn execution_policy(stack: &Stack, spec: &FunctionSpec, log_group: &LogicalId) -> PolicyDocument {
+fn execution_policy(
+    stack: &Stack,
+    spec: &FunctionSpec,
+    log_group: &LogicalId,
+    dead_letters: Option<&LogicalId>,
+) -> PolicyDocument {
     let mut statements = vec![
         Statement::allow(&["logs:CreateLogStream", "logs:PutLogEvents"])
             .sid("WriteOwnLogs")
             .resource(Value::get_att(log_group, "Arn")),
     ];
+    if let Some(queue) = dead_letters {
+        statements.push(
+            Statement::allow(&["sqs:SendMessage"])
+                .sid("SendFailedEventsToDeadLetterQueue")
+                .resource(Value::get_att(queue, "Arn")),
+        );
+    }
     for bucket in &spec.reads {
         let pascal = crate::cfn::pascal_case(bucket.as_str());
         statements.push(
@@ -212,4 +251,64 @@ fn execution_policy(stack: &Stack, spec: &FunctionSpec, log_group: &LogicalId) -
         );
     }
     PolicyDocument::new(statements)
+}
+
+/// A checkov `skip` list: each exception with its one-line reason.
+pub(crate) fn skip(checks: &[(&str, &str)]) -> serde_json::Value {
+    let list: Vec<serde_json::Value> = checks
+        .iter()
+        .map(|(id, comment)| serde_json::json!({ "id": id, "comment": comment }))
+        .collect();
+    serde_json::json!({ "skip": list })
+}
+
+/// The function's dead-letter queue (SSE, 14 days) and an alarm on anything landing in it.
+fn dead_letter_queue(stack: &mut Stack, key: &Key) -> LogicalId {
+    let project = stack.model.project.clone();
+    let queue_name = format!("{project}-{key}-dead-letters");
+    let queue_id = LogicalId::from_path(&["function", key.as_str(), "DeadLetterQueue"]);
+    let mut queue = Resource::new("AWS::SQS::Queue")
+        .prop("QueueName", queue_name.as_str())
+        .prop("MessageRetentionPeriod", 1_209_600u32)
+        .prop("SqsManagedSseEnabled", true)
+        // Failed events are evidence too.
+        .removal(RemovalPolicy::Retain);
+    if let Some(tags) = stack.tags() {
+        queue = queue.prop("Tags", tags);
+    }
+    queue.metadata.insert("checkov".into(), skip(&[(
+        "CKV_AWS_27",
+        "Encrypted at rest with SSE-SQS (SqsManagedSseEnabled); this checkov version only recognises KMS keys",
+    )]));
+    stack.template.add(queue_id.clone(), queue);
+    stack.know(&queue_id, Some("Arn"), regional_arn("sqs", &queue_name));
+    let mut alarm = Resource::new("AWS::CloudWatch::Alarm")
+        .prop("AlarmName", format!("{project}-{key}-dead-letters"))
+        .prop(
+            "AlarmDescription",
+            format!("{project}-{key}: an event failed every retry and waits in {queue_name}"),
+        )
+        .prop("Namespace", "AWS/SQS")
+        .prop("MetricName", "ApproximateNumberOfMessagesVisible")
+        .prop(
+            "Dimensions",
+            vec![map! { "Name" => "QueueName", "Value" => Value::get_att(&queue_id, "QueueName") }],
+        )
+        .prop("Statistic", "Maximum")
+        .prop("Period", 300u32)
+        .prop("EvaluationPeriods", 1u32)
+        .prop("Threshold", 1u32)
+        .prop("ComparisonOperator", "GreaterThanOrEqualToThreshold")
+        .prop("TreatMissingData", "notBreaching");
+    if stack.model.alerts.is_some() {
+        let topic = Value::reference(&ids::alerts_topic());
+        alarm = alarm
+            .prop("AlarmActions", vec![topic.clone()])
+            .prop("OKActions", vec![topic]);
+    }
+    stack.template.add(
+        LogicalId::from_path(&["function", key.as_str(), "DeadLettersAlarm"]),
+        alarm,
+    );
+    queue_id
 }

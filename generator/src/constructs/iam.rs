@@ -180,13 +180,6 @@ pub(crate) fn identities(stack: &mut Stack, iam: &IamSpec) {
         if let Some(tags) = &tags {
             resource = resource.prop("Tags", tags.clone());
         }
-        resource.metadata.insert(
-            "checkov".into(),
-            serde_json::json!({ "skip": [{
-                "id": "CKV_AWS_273",
-                "comment": "IAM users are declared on purpose in gen.yaml (iam.users); no password or access key is created, and their groups enforce MFA"
-            }] }),
-        );
         stack.template.add(ids::user(name), resource);
     }
 }

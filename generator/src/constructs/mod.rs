@@ -394,6 +394,10 @@ mod tests {
             vec![
                 ("logs:CreateLogStream".into(), log_group.clone()),
                 ("logs:PutLogEvents".into(), log_group),
+                (
+                    "sqs:SendMessage".into(),
+                    r#"{"Fn::GetAtt":["FunctionTranscodeDeadLetterQueue3235CE65","Arn"]}"#.into()
+                ),
                 ("s3:ListBucket".into(), bucket("upload", "")),
                 ("s3:GetObject".into(), bucket("upload", "/*")),
                 ("s3:PutObject".into(), bucket("transcoded", "/*")),

@@ -504,7 +504,10 @@ impl Validator<'_> {
                         Ok(seconds) => *slot = Some(seconds),
                         Err(problem) => self.error(
                             Diagnostic::new(format!("{path}.time.{field}"), problem.message())
-                                .expected("a UTC time such as `2026-01-31T18:00:00Z`"),
+                                .expected("a UTC time such as `2026-01-31T18:00:00Z`")
+                                .maybe_hint(
+                                    problem.suggestion().map(|s| format!("did you mean `{s}`?")),
+                                ),
                         ),
                     }
                 }
