@@ -283,6 +283,12 @@ class Resolver:
             return phys
         if rtype == "AWS::SNS::Topic" and attr == "TopicName":
             return phys.rsplit(":", 1)[-1]
+        if rtype == "AWS::SQS::Queue" and attr in ("Arn", "QueueName"):
+            # The physical id of a queue is its URL.
+            attrs = self.clients["sqs"].get_queue_attributes(
+                QueueUrl=phys, AttributeNames=["QueueArn"]
+            )["Attributes"]
+            return attrs["QueueArn"] if attr == "Arn" else attrs["QueueArn"].rsplit(":", 1)[-1]
         raise Unresolvable(f"GetAtt {logical}.{attr}")
 
     def sub(self, text: str, extra: dict[str, Any]) -> str:
@@ -522,6 +528,23 @@ def check_topic(rep: Report, rv: Resolver, logical: str, props: dict, phys: str,
             rep.equal(f"{logical}: topic ARN", phys, want)
         except Unresolvable as exc:
             rep.skip(f"{logical}: topic ARN", f"cannot resolve {exc}")
+
+
+def check_queue(rep: Report, rv: Resolver, logical: str, props: dict, phys: str, sqs) -> None:
+    try:
+        attrs = sqs.get_queue_attributes(QueueUrl=phys, AttributeNames=["All"])["Attributes"]
+        rep.check(True, f"{logical}: queue {phys} exists")
+    except Exception as exc:  # noqa: BLE001
+        rep.check(False, f"{logical}: queue {phys} exists", str(exc))
+        return
+    if "QueueName" in props:
+        rep.equal(f"{logical}: queue name", attrs["QueueArn"].rsplit(":", 1)[-1], rv.resolve(props["QueueName"]))
+    if "MessageRetentionPeriod" in props:
+        rep.equal(
+            f"{logical}: message retention",
+            int(attrs.get("MessageRetentionPeriod", 0)),
+            int(props["MessageRetentionPeriod"]),
+        )
 
 
 def check_user(rep: Report, rv: Resolver, logical: str, props: dict, phys: str, iam) -> None:
@@ -766,7 +789,7 @@ def run(template_path: Path, endpoint: str, log_path: Path) -> Report:
     )
     clients = {
         svc: session.client(svc, endpoint_url=endpoint)
-        for svc in ("cloudformation", "s3", "lambda", "iam", "logs", "sns")
+        for svc in ("cloudformation", "s3", "lambda", "iam", "logs", "sns", "sqs")
     }
     cfn, s3 = clients["cloudformation"], clients["s3"]
 
@@ -839,6 +862,7 @@ def run(template_path: Path, endpoint: str, log_path: Path) -> Report:
         "AWS::IAM::Role": lambda lg, pr, ph: check_role(rep, rv, lg, pr, ph, clients["iam"]),
         "AWS::Logs::LogGroup": lambda lg, pr, ph: check_log_group(rep, rv, lg, pr, ph, clients["logs"]),
         "AWS::SNS::Topic": lambda lg, pr, ph: check_topic(rep, rv, lg, pr, ph, clients["sns"]),
+        "AWS::SQS::Queue": lambda lg, pr, ph: check_queue(rep, rv, lg, pr, ph, clients["sqs"]),
         "AWS::IAM::User": lambda lg, pr, ph: check_user(rep, rv, lg, pr, ph, clients["iam"]),
         "AWS::IAM::ManagedPolicy": lambda lg, pr, ph: check_managed_policy(rep, rv, lg, pr, ph, clients["iam"]),
     }
