@@ -190,3 +190,103 @@ pub(crate) fn regional_arn(service: &str, resource: &str) -> Sub {
         .pseudo(Pseudo::AccountId)
         .lit(format!(":{resource}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value as J, json};
+
+    /// The statements the example-like manifest `iam` section turns into, as JSON.
+    fn statements_of(statement_yaml: &str) -> Vec<J> {
+        let manifest = format!(
+            "name: demo\nregion: us-east-1\nbuckets:\n  b: {{}}\niam:\n  policies:\n    p:\n      statements:\n        - {}\n",
+            statement_yaml.replace('\n', "\n          ")
+        );
+        let model = crate::load(&manifest).expect("valid manifest");
+        let t = super::super::synthesize(&model)
+            .unwrap()
+            .remove(0)
+            .template
+            .to_json();
+        let policy = t["Resources"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .find(|(id, _)| id.starts_with("IamPolicyP"))
+            .unwrap()
+            .1;
+        policy["Properties"]["PolicyDocument"]["Statement"]
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
+    #[test]
+    fn allow_with_mfa_tls_and_time_is_one_statement() {
+        let s = statements_of(
+            "sid: Read\nactions: [s3:GetObject]\nresources: [\"bucket:b/*\"]\nconditions:\n  mfa: true\n  secure_transport: true\n  time: {after: \"2026-01-01T00:00:00Z\", before: \"2026-02-01T00:00:00Z\"}",
+        );
+        assert_eq!(s.len(), 1);
+        assert_eq!(
+            s[0]["Condition"],
+            json!({
+                "Bool": {"aws:MultiFactorAuthPresent": "true", "aws:SecureTransport": "true"},
+                "DateGreaterThan": {"aws:CurrentTime": "2026-01-01T00:00:00Z"},
+                "DateLessThan": {"aws:CurrentTime": "2026-02-01T00:00:00Z"}
+            })
+        );
+    }
+
+    #[test]
+    fn allow_from_ip_ranges_also_allows_aws_services_acting_for_the_caller() {
+        let s = statements_of(
+            "sid: Office\nactions: [s3:GetObject]\nresources: [\"bucket:b/*\"]\nconditions:\n  source_ip: [203.0.113.0/24]",
+        );
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[0]["Sid"], "Office");
+        assert_eq!(
+            s[0]["Condition"],
+            json!({"IpAddress": {"aws:SourceIp": ["203.0.113.0/24"]}})
+        );
+        assert_eq!(s[1]["Sid"], "OfficeViaAwsService");
+        assert_eq!(
+            s[1]["Condition"],
+            json!({"Bool": {"aws:ViaAWSService": "true"}})
+        );
+    }
+
+    #[test]
+    fn deny_refuses_whatever_fails_any_condition() {
+        let s = statements_of(
+            "sid: Guard\neffect: deny\nactions: [\"s3:*\"]\nresources: [\"bucket:b\", \"bucket:b/*\"]\nconditions:\n  mfa: true\n  time: {after: \"2026-01-01T00:00:00Z\", before: \"2026-02-01T00:00:00Z\"}",
+        );
+        let sids: Vec<&str> = s.iter().map(|x| x["Sid"].as_str().unwrap()).collect();
+        assert_eq!(
+            sids,
+            ["GuardWithoutMfa", "GuardBeforeWindow", "GuardAfterWindow"]
+        );
+        assert_eq!(
+            s[0]["Condition"],
+            json!({"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}})
+        );
+        assert_eq!(
+            s[1]["Condition"],
+            json!({"DateLessThan": {"aws:CurrentTime": "2026-01-01T00:00:00Z"}})
+        );
+        assert_eq!(
+            s[2]["Condition"],
+            json!({"DateGreaterThan": {"aws:CurrentTime": "2026-02-01T00:00:00Z"}})
+        );
+        assert!(s.iter().all(|x| x["Effect"] == "Deny"));
+    }
+
+    #[test]
+    fn raw_conditions_are_kept_as_written() {
+        let s = statements_of(
+            "actions: [s3:GetObject]\nresources: [\"*\"]\nconditions:\n  raw:\n    - {operator: StringEquals, key: aws:RequestedRegion, values: [us-east-1, eu-west-1]}",
+        );
+        assert_eq!(
+            s[0]["Condition"],
+            json!({"StringEquals": {"aws:RequestedRegion": ["us-east-1", "eu-west-1"]}})
+        );
+    }
+}

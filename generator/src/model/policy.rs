@@ -141,7 +141,7 @@ impl Validator<'_> {
                 names,
                 Place::Identity,
             );
-            if !g.require_mfa && policies.is_empty() && statements.is_empty() {
+            if !g.require_mfa && g.policies.is_empty() && g.statements.is_empty() {
                 self.key_error(
                     Diagnostic::new(&path, "the group grants nothing")
                         .hint("attach `policies`, write `statements`, or set `require_mfa: true`"),
@@ -191,7 +191,7 @@ impl Validator<'_> {
                 names,
                 Place::Identity,
             );
-            if groups.is_empty() && statements.is_empty() {
+            if u.groups.is_empty() && u.statements.is_empty() {
                 self.key_error(
                     Diagnostic::new(&path, "the user has no permissions")
                         .hint("add the user to `groups` (members inherit the group's permissions)"),
