@@ -127,3 +127,62 @@ fn same_manifest_in_any_key_order_gives_identical_output() {
         }
     }
 }
+
+#[test]
+fn cost_prints_a_table_or_json_and_build_shows_the_total() {
+    let tmp = tempfile::tempdir().unwrap();
+    let output = run(tmp.path(), &["new", "demo"]);
+    assert_code(&output, 0);
+    let project = tmp.path().join("demo");
+    let table = run(&project, &["cost"]);
+    assert_code(&table, 0);
+    let text = stdout(&table);
+    assert!(
+        text.starts_with("Monthly estimate for demo in us-east-1 (USD, prices read "),
+        "{text}"
+    );
+    let total_line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("total"))
+        .unwrap();
+    let total = total_line.split_whitespace().last().unwrap().to_owned();
+    // gen build's summary states the same total.
+    assert!(
+        stdout(&output).contains(&format!("estimated {total}/month")),
+        "{}",
+        stdout(&output)
+    );
+
+    let json = run(&project, &["cost", "--json"]);
+    assert_code(&json, 0);
+    let estimate: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
+    let sum: f64 = estimate["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["usd"].as_f64().unwrap())
+        .sum();
+    assert!((sum - estimate["total_usd"].as_f64().unwrap()).abs() < 1e-9);
+    assert_eq!(format!("${:.2}", sum), total);
+}
+
+#[test]
+fn cost_in_a_region_without_prices_names_the_ones_with_prices() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        &tmp.path().join("gen.yaml"),
+        "name: demo\nregion: ap-south-1\nbuckets:\n  b: {}\n",
+    );
+    let output = run(tmp.path(), &["cost"]);
+    assert_code(&output, 2);
+    let err = stderr(&output);
+    assert!(
+        err.contains("no prices for region `ap-south-1`; regions with prices: "),
+        "{err}"
+    );
+    assert!(err.contains("us-east-1"));
+    // A build still works, and says why there is no estimate.
+    let build = run(tmp.path(), &["build"]);
+    assert_code(&build, 0);
+    assert!(stdout(&build).contains("no price data for this region"));
+}

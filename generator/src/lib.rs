@@ -6,6 +6,7 @@
 
 pub mod cfn;
 pub mod constructs;
+pub mod cost;
 pub mod diag;
 pub mod example;
 pub mod iam_catalog;
@@ -47,15 +48,21 @@ pub struct Output {
     pub files: Vec<GeneratedFile>,
     /// Things the user must do or know that no file can do for them.
     pub notes: Vec<String>,
+    /// The monthly cost estimate, from the same templates the files hold.
+    pub estimate: Result<cost::Estimate, cost::CostError>,
 }
 
 /// Manifest text → every file of the project. Deterministic: same text, same bytes.
 pub fn compile(text: &str) -> Result<Output, Error> {
     let (model, source_map) = load_with_map(text)?;
-    let files = generate(&model, &source_map)?;
+    let templates =
+        constructs::synthesize(&model).map_err(|e| limit_error(e.into(), &source_map))?;
+    let files = project::generate(&model, &templates).map_err(|e| limit_error(e, &source_map))?;
+    let estimate = cost::estimate(&model, &templates, &cost::PriceTable::builtin());
     Ok(Output {
         files,
         notes: notes(&model),
+        estimate,
     })
 }
 
@@ -92,11 +99,9 @@ fn notes(model: &model::Model) -> Vec<String> {
     notes
 }
 
-fn generate(
-    model: &model::Model,
-    source_map: &manifest::SourceMap,
-) -> Result<Vec<GeneratedFile>, Error> {
-    project::generate(model).map_err(|error| match error {
+/// Stack and policy limits are the manifest's size, not stackgen bugs: located diagnostics.
+fn limit_error(error: GenerateError, source_map: &manifest::SourceMap) -> Error {
+    match error {
         // A stack limit is the manifest's size, not a stackgen bug: say so, at `functions`.
         GenerateError::Template(
             limit @ (TemplateError::TooManyResources { .. }
@@ -122,5 +127,5 @@ fn generate(
             ])
         }
         other => Error::Generate(other),
-    })
+    }
 }

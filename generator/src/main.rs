@@ -45,6 +45,15 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Estimate the app's monthly AWS bill from gen.yaml's `usage` assumptions.
+    Cost {
+        /// The manifest.
+        #[arg(long, default_value = "gen.yaml")]
+        manifest: PathBuf,
+        /// Print JSON (lines, total, warnings) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Write the manifest's JSON Schema (draft-07), for editors and validators.
     Schema {
         /// Where to write it; `-` for standard output.
@@ -74,6 +83,7 @@ fn main() -> ExitCode {
             check,
             force,
         } => build(&manifest, BuildConfig { check, force }).map(|fresh| if fresh { 0 } else { 1 }),
+        Command::Cost { manifest, json } => cost(&manifest, json).map(|()| 0),
         Command::Schema { out } => schema(&out).map(|()| 0),
     };
     match result {
@@ -133,6 +143,35 @@ fn new(dir: &Path, name: Option<&str>) -> Result<u8> {
     Ok(0)
 }
 
+fn cost(manifest: &Path, json: bool) -> Result<()> {
+    let text = read_manifest(manifest)?;
+    let output = match stackgen::compile(&text) {
+        Ok(output) => output,
+        Err(error) => {
+            report(&error, &manifest.display().to_string(), &text);
+            return Err(Reported.into());
+        }
+    };
+    let estimate = output.estimate.map_err(|e| {
+        anyhow::anyhow!("{e}\n  = hint: set `region` to one of those, or add the region's prices to generator/data/prices.json")
+    })?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&estimate)?);
+    } else {
+        print!("{}", estimate.render());
+    }
+    Ok(())
+}
+
+fn read_manifest(manifest: &Path) -> Result<String> {
+    fs::read_to_string(manifest).with_context(|| {
+        format!(
+            "reading {}\n  = hint: run `gen new <dir>` to start a project, or pass --manifest",
+            manifest.display()
+        )
+    })
+}
+
 /// Options of `gen build`.
 #[derive(Clone, Copy, Debug, Default)]
 struct BuildConfig {
@@ -142,13 +181,12 @@ struct BuildConfig {
 
 /// Returns whether the output was (or now is) up to date.
 fn build(manifest: &Path, config: BuildConfig) -> Result<bool> {
-    let text = fs::read_to_string(manifest).with_context(|| {
-        format!(
-            "reading {}\n  = hint: run `gen new <dir>` to start a project, or pass --manifest",
-            manifest.display()
-        )
-    })?;
-    let stackgen::Output { files, notes } = match stackgen::compile(&text) {
+    let text = read_manifest(manifest)?;
+    let stackgen::Output {
+        files,
+        notes,
+        estimate,
+    } = match stackgen::compile(&text) {
         Ok(output) => output,
         Err(error) => {
             report(&error, &manifest.display().to_string(), &text);
@@ -226,8 +264,15 @@ fn build(manifest: &Path, config: BuildConfig) -> Result<bool> {
             format!("{} has {resources} resources", f.path)
         })
         .collect();
+    let monthly = match &estimate {
+        Ok(estimate) => format!(
+            "estimated {}/month (gen cost)",
+            stackgen::cost::money(estimate.total_usd)
+        ),
+        Err(_) => "no price data for this region".to_owned(),
+    };
     println!(
-        "gen build: {} created, {} updated, {} unchanged, {} removed ({written} file writes; {})",
+        "gen build: {} created, {} updated, {} unchanged, {} removed ({written} file writes; {}; {monthly})",
         plan.count(Action::Create),
         plan.count(Action::Update),
         plan.count(Action::Unchanged) + plan.count(Action::KeepUser),

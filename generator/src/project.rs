@@ -128,7 +128,10 @@ fn standalone_policy(
 }
 
 /// Every file of the project, sorted by path.
-pub fn generate(model: &Model) -> Result<Vec<GeneratedFile>, GenerateError> {
+pub fn generate(
+    model: &Model,
+    templates: &[constructs::Synthesized],
+) -> Result<Vec<GeneratedFile>, GenerateError> {
     let mut files = BTreeMap::new();
     let mut add = |path: String, contents: String, owner: Owner| {
         files.insert(
@@ -142,14 +145,14 @@ pub fn generate(model: &Model) -> Result<Vec<GeneratedFile>, GenerateError> {
     };
 
     let mut policy_names = BTreeMap::new();
-    for synthesized in constructs::synthesize(model)? {
+    for synthesized in templates {
         add(
             synthesized.path.into(),
             synthesized.template.render()?,
             Owner::Managed,
         );
         for record in &synthesized.policies {
-            let (text, chars) = standalone_policy(&synthesized, record);
+            let (text, chars) = standalone_policy(synthesized, record);
             if let Some(limit) = record.limit.max_chars().filter(|max| chars > *max) {
                 return Err(GenerateError::PolicyTooLarge {
                     manifest_path: record.manifest_path.clone(),

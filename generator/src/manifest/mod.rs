@@ -76,6 +76,11 @@ pub struct Manifest {
     /// IAM groups, users and policies for the people who work on the app.
     #[serde(default)]
     pub iam: Option<Iam>,
+
+    /// Assumptions about how much the app is used, for `gen cost`'s monthly estimate. Every
+    /// figure has a default; set the ones you know.
+    #[serde(default)]
+    pub usage: Usage,
 }
 
 /// An S3 bucket.
@@ -510,6 +515,69 @@ pub struct RawCondition {
     /// Values (any one matching satisfies the condition).
     #[schemars(length(min = 1))]
     pub values: Vec<String>,
+}
+
+/// Monthly usage assumptions.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Usage {
+    /// Per function (by key): invocations, duration, logs.
+    #[serde(default)]
+    pub functions: BTreeMap<String, FunctionUsage>,
+    /// Per bucket (by key): storage and requests.
+    #[serde(default)]
+    pub buckets: BTreeMap<String, BucketUsage>,
+    /// Gigabytes kept in the log bucket (access logs and trail files). Default 1.
+    #[serde(default)]
+    pub log_bucket_stored_gb: Option<f64>,
+    /// Requests to the app's API per month, once the app has an API. Default 1,000,000.
+    #[serde(default)]
+    pub api_requests_per_month: Option<u64>,
+    /// S3 data events the trail records per month. Default: every request of the audited
+    /// buckets (their PUT + GET requests).
+    #[serde(default)]
+    pub trail_data_events_per_month: Option<u64>,
+    /// Gigabytes of trail events delivered to CloudWatch Logs per month (only with
+    /// `audit.cloudwatch_logs`). Default 1.
+    #[serde(default)]
+    pub trail_log_gb_per_month: Option<f64>,
+    /// Alarm notifications per month (each is emailed to every alerts address). Default 30.
+    #[serde(default)]
+    pub alert_notifications_per_month: Option<u64>,
+    /// Subtract the AWS Free Tier allowances (new accounts, 12 months, and the always-free
+    /// ones). Default false: the estimate is what an established account pays.
+    #[serde(default)]
+    pub free_tier: bool,
+}
+
+/// One function's usage.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionUsage {
+    /// Invocations per month. Default 100,000.
+    #[serde(default)]
+    pub invocations_per_month: Option<u64>,
+    /// Average billed duration of one invocation, in milliseconds. Default 100.
+    #[serde(default)]
+    pub average_duration_ms: Option<u64>,
+    /// Gigabytes of logs the function writes per month. Default 0.1.
+    #[serde(default)]
+    pub log_gb_per_month: Option<f64>,
+}
+
+/// One bucket's usage.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BucketUsage {
+    /// Average gigabytes stored (S3 Standard). Default 1.
+    #[serde(default)]
+    pub stored_gb: Option<f64>,
+    /// PUT, COPY, POST and LIST requests per month. Default 10,000.
+    #[serde(default)]
+    pub put_requests_per_month: Option<u64>,
+    /// GET requests per month. Default 100,000.
+    #[serde(default)]
+    pub get_requests_per_month: Option<u64>,
 }
 
 fn yes() -> bool {

@@ -9,11 +9,13 @@ use crate::diag::{Diagnostic, did_you_mean_hint};
 use crate::manifest::{self, Architecture, Manifest, S3Event, SourceMap};
 
 mod policy;
+mod usage;
 
 pub use policy::{
     ConditionsSpec, GroupSpec, IamSpec, PolicySpec, PrincipalsSpec, ResourceRef, StatementSpec,
     UserSpec,
 };
+pub use usage::{BucketUsageSpec, FunctionUsageSpec, UsageSpec};
 
 /// Regions stackgen knows (commercial partition). An unknown one is refused with a suggestion.
 pub const REGIONS: &[&str] = &[
@@ -128,7 +130,7 @@ impl fmt::Display for Key {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Model {
     pub project: Key,
     pub description: String,
@@ -142,6 +144,7 @@ pub struct Model {
     pub billing: Option<BillingSpec>,
     pub audit: Option<AuditSpec>,
     pub iam: IamSpec,
+    pub usage: UsageSpec,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -424,6 +427,7 @@ impl Validator<'_> {
         });
         let audit = m.audit.as_ref().map(|a| self.audit(a, &m.buckets));
         let iam = self.iam(raw_iam, &names);
+        let usage = self.usage(&m.usage, &functions, &m.buckets);
         let nothing = m.buckets.is_empty()
             && m.functions.is_empty()
             && m.alerts.is_none()
@@ -452,6 +456,7 @@ impl Validator<'_> {
             billing,
             audit,
             iam,
+            usage,
         }
     }
 
