@@ -5,6 +5,22 @@ mod common;
 
 use common::*;
 
+/// Renames the example's function everywhere the manifest names it.
+fn rename_transcode(project: &std::path::Path, to: &str) {
+    let manifest = project.join("gen.yaml");
+    edit(&manifest, "\n  transcode:\n", &format!("\n  {to}:\n"));
+    edit(
+        &manifest,
+        "[function:transcode]",
+        &format!("[function:{to}]"),
+    );
+    edit(
+        &manifest,
+        "\n    transcode:\n      invocations",
+        &format!("\n    {to}:\n      invocations"),
+    );
+}
+
 fn files_exist(project: &std::path::Path, paths: &[&str]) -> bool {
     paths.iter().all(|p| project.join(p).is_file())
 }
@@ -88,12 +104,7 @@ fn edited_managed_file_is_refused_untouched_then_forced() {
 fn renaming_a_function_removes_its_generated_files_but_keeps_user_code() {
     let tmp = tempfile::tempdir().unwrap();
     let project = new_project(tmp.path(), "p", "demo");
-    edit(&project.join("gen.yaml"), "  transcode:\n", "  encode:\n");
-    edit(
-        &project.join("gen.yaml"),
-        "[function:transcode]",
-        "[function:encode]",
-    );
+    rename_transcode(&project, "encode");
     let output = run(&project, &["build"]);
     assert_code(&output, 0);
     let out = stdout(&output);
@@ -143,12 +154,7 @@ fn modified_orphan_is_kept() {
     let project = new_project(tmp.path(), "p", "demo");
     let main_rs = project.join("functions/transcode/src/main.rs");
     write(&main_rs, &(read(&main_rs) + "// tuned by hand\n"));
-    edit(&project.join("gen.yaml"), "  transcode:\n", "  encode:\n");
-    edit(
-        &project.join("gen.yaml"),
-        "[function:transcode]",
-        "[function:encode]",
-    );
+    rename_transcode(&project, "encode");
     let output = run(&project, &["build"]);
     assert_code(&output, 0);
     assert!(
