@@ -817,11 +817,25 @@ def run(template_path: Path, endpoint: str, log_path: Path) -> Report:
         named = referenced_resources(out.get("Value")) & ignored_logicals
         if named:
             dropped_outputs[key] = sorted(named)
-    if precreated or dropped_outputs:
+    # moto reads IntegrationHttpMethod and Uri of every method's Integration, which AWS
+    # does not require for MOCK integrations (CORS preflights): give moto placeholders.
+    mock_methods = [
+        lg for lg, res in resources.items()
+        if res.get("Type") == "AWS::ApiGateway::Method"
+        and res.get("Properties", {}).get("Integration", {}).get("Type") == "MOCK"
+    ]
+    if precreated or dropped_outputs or mock_methods:
         # The group resources stay (moto ignores them), so DependsOn on them still resolves.
         deployed = replace_references(template, precreated)
         for key in dropped_outputs:
             deployed["Outputs"].pop(key)
+        for lg in mock_methods:
+            integration = deployed["Resources"][lg]["Properties"]["Integration"]
+            integration.setdefault("IntegrationHttpMethod", "POST")
+            integration.setdefault("Uri", "")
+        if mock_methods:
+            rep.note(f"{len(mock_methods)} MOCK method(s): moto needs IntegrationHttpMethod/Uri; "
+                     "placeholders added to the deployed copy only")
         body = json.dumps(deployed, indent=1)
 
     create_args: dict[str, Any] = {

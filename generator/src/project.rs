@@ -223,6 +223,30 @@ const FUNCTION_TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/functions/handler_s3.rs.tera"),
     ),
     (
+        "authorizer/Cargo.toml",
+        include_str!("../templates/functions/authorizer/Cargo.toml.tera"),
+    ),
+    (
+        "authorizer/main.rs",
+        include_str!("../templates/functions/authorizer/src/main.rs.tera"),
+    ),
+    (
+        "authorizer/lib.rs",
+        include_str!("../templates/functions/authorizer/src/lib.rs.tera"),
+    ),
+    (
+        "authorizer/tests.rs",
+        include_str!("../templates/functions/authorizer/tests/authorize.rs.tera"),
+    ),
+    (
+        "main_http.rs",
+        include_str!("../templates/functions/main_http.rs.tera"),
+    ),
+    (
+        "handler_http.rs",
+        include_str!("../templates/functions/handler_http.rs.tera"),
+    ),
+    (
         "handler_json.rs",
         include_str!("../templates/functions/handler_json.rs.tera"),
     ),
@@ -230,6 +254,14 @@ const FUNCTION_TEMPLATES: &[(&str, &str)] = &[
         "gitignore",
         include_str!("../templates/functions/gitignore.tera"),
     ),
+];
+
+/// The generated JWT authorizer crate: (template, path in the crate).
+const AUTHORIZER_FILES: &[(&str, &str)] = &[
+    ("authorizer/Cargo.toml", "Cargo.toml"),
+    ("authorizer/main.rs", "src/main.rs"),
+    ("authorizer/lib.rs", "src/lib.rs"),
+    ("authorizer/tests.rs", "tests/authorize.rs"),
 ];
 
 #[derive(Serialize)]
@@ -290,8 +322,28 @@ impl Templates {
         ));
 
         for (key, spec) in &model.functions {
-            let context = function_context(model, key, spec);
             let base = format!("{dir}/{key}");
+            if model.auth.is_some() && key.as_str() == crate::model::AUTHORIZER_KEY {
+                // Security code: generated whole, never the user's to edit.
+                let mut context = tera::Context::new();
+                context.insert(
+                    "function_name",
+                    &constructs::function_name(&model.project, key),
+                );
+                for (template, path) in AUTHORIZER_FILES {
+                    out.push((
+                        format!("{base}/{path}"),
+                        self.render(template, &context)?,
+                        Owner::Managed,
+                    ));
+                }
+                continue;
+            }
+            let context = function_context(model, key, spec);
+            let http = model
+                .api
+                .as_ref()
+                .is_some_and(|api| api.functions().contains(key));
             out.push((
                 format!("{base}/Cargo.toml"),
                 self.render("crate.Cargo.toml", &context)?,
@@ -299,7 +351,7 @@ impl Templates {
             ));
             out.push((
                 format!("{base}/src/main.rs"),
-                self.render("main.rs", &context)?,
+                self.render(if http { "main_http.rs" } else { "main.rs" }, &context)?,
                 Owner::Managed,
             ));
             out.push((
@@ -307,7 +359,9 @@ impl Templates {
                 self.render("config.rs", &context)?,
                 Owner::Managed,
             ));
-            let handler = if spec.s3_triggers.is_empty() {
+            let handler = if http {
+                "handler_http.rs"
+            } else if spec.s3_triggers.is_empty() {
                 "handler_json.rs"
             } else {
                 "handler_s3.rs"
@@ -352,6 +406,15 @@ fn function_context(model: &Model, key: &Key, spec: &FunctionSpec) -> tera::Cont
         &constructs::function_name(&model.project, key),
     );
     context.insert("s3_event", &!spec.s3_triggers.is_empty());
+    let routes: Vec<String> = model
+        .api
+        .iter()
+        .flat_map(|api| api.routes.iter())
+        .filter(|(_, route)| &route.function == key)
+        .map(|(route, _)| format!("`{route}`"))
+        .collect();
+    context.insert("http", &!routes.is_empty());
+    context.insert("routes", &routes.join(", "));
     context.insert("variables", &variables);
     context.insert("trigger_buckets", &trigger_buckets.join(", "));
     context

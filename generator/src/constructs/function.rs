@@ -110,6 +110,13 @@ pub(crate) fn function(stack: &mut Stack, key: &Key, spec: &FunctionSpec) {
         .iter()
         .map(|(k, v)| (k.clone(), Value::str(v)))
         .collect();
+    if let Some(api) = &stack.model.api
+        && let Some(origin) = &api.cors_origin
+        && api.functions().contains(key)
+    {
+        // Read by the HTTP glue to answer the site's browser (CORS).
+        variables.push(("CORS_ORIGIN".to_owned(), Value::str(origin)));
+    }
     for bucket in spec.buckets() {
         variables.push((
             FunctionSpec::bucket_env_var(bucket),

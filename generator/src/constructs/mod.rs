@@ -3,6 +3,7 @@
 
 mod alarms;
 mod alerts;
+mod api;
 mod audit;
 mod billing;
 mod bucket;
@@ -64,6 +65,9 @@ pub fn synthesize(model: &Model) -> Result<Vec<Synthesized>, TemplateError> {
     for (key, spec) in &model.functions {
         function::function(&mut stack, key, spec);
         alarms::function_alarms(&mut stack, key, spec);
+    }
+    if let Some(spec) = &model.api {
+        api::api(&mut stack, spec, model.auth.as_ref());
     }
     if let Some(audit) = &model.audit {
         audit::trail(&mut stack, audit);
@@ -412,7 +416,7 @@ mod tests {
     #[test]
     fn function_runs_rust_on_al2023_with_its_own_log_group() {
         let t = example();
-        let (_, function) = of_type(&t, "AWS::Lambda::Function").pop().unwrap();
+        let function = &t["Resources"]["FunctionTranscodeAE472074"];
         let p = &function["Properties"];
         assert_eq!(
             (p["Runtime"].as_str(), p["Handler"].as_str()),
@@ -423,7 +427,7 @@ mod tests {
             p["LoggingConfig"]["LogGroup"],
             json!({"Ref": "FunctionTranscodeLogGroupFE7A33B9"})
         );
-        let (_, group) = of_type(&t, "AWS::Logs::LogGroup").pop().unwrap();
+        let group = &t["Resources"]["FunctionTranscodeLogGroupFE7A33B9"];
         assert_eq!(
             group["Properties"]["LogGroupName"],
             "/aws/lambda/video24-transcode"

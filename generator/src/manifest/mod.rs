@@ -77,10 +77,84 @@ pub struct Manifest {
     #[serde(default)]
     pub iam: Option<Iam>,
 
+    /// Sign-in for the app's users (Auth0): protects API routes with a generated JWT
+    /// authorizer, and configures the website.
+    #[serde(default)]
+    pub auth: Option<Auth>,
+
+    /// A REST API (API Gateway) whose routes invoke functions.
+    #[serde(default)]
+    pub api: Option<Api>,
+
     /// Assumptions about how much the app is used, for `gen cost`'s monthly estimate. Every
     /// figure has a default; set the ones you know.
     #[serde(default)]
     pub usage: Usage,
+}
+
+/// The identity provider. In the Auth0 dashboard: an application of type "Single Page
+/// Application" (its client id goes here; callback, logout and web-origin URLs = the site's
+/// URL) and an API (its identifier is `audience`, signing algorithm RS256).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Auth {
+    /// Only `auth0` for now.
+    pub provider: AuthProvider,
+    /// The tenant's domain, e.g. `dev-abc123.us.auth0.com` (no scheme, no path).
+    pub domain: String,
+    /// The SPA application's client id (public by design: it goes into the site).
+    pub client_id: String,
+    /// The API identifier tokens are issued for, e.g. `https://api.example.com`.
+    pub audience: String,
+    /// Seconds API Gateway caches the authorizer's answer per token (0 disables caching).
+    #[serde(default = "default_auth_cache")]
+    #[schemars(default = "default_auth_cache", range(max = 3600))]
+    pub cache_ttl_seconds: u32,
+}
+
+/// Supported identity providers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthProvider {
+    /// Auth0 (RS256 access tokens, JWKS at `https://<domain>/.well-known/jwks.json`).
+    Auth0,
+}
+
+/// A REST API.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Api {
+    /// Routes as `METHOD /path` (e.g. `GET /user-profile`, `POST /videos/{id}`).
+    #[schemars(extend("propertyNames" = { "pattern": "^(GET|POST|PUT|PATCH|DELETE|HEAD|ANY) /[A-Za-z0-9._{}/+-]*$" }))]
+    pub routes: BTreeMap<String, Route>,
+    /// The origin of the site calling the API (CORS), e.g. `http://127.0.0.1:8100` or
+    /// `https://www.example.com`. Leave out to allow no browser origin.
+    #[serde(default)]
+    pub cors_origin: Option<String>,
+    /// Stage name (part of the URL).
+    #[serde(default = "default_stage")]
+    #[schemars(default = "default_stage")]
+    pub stage: String,
+    /// Steady-state requests per second across the API.
+    #[serde(default = "default_rate_limit")]
+    #[schemars(default = "default_rate_limit", range(min = 1))]
+    pub rate_limit: u32,
+    /// Burst of requests above the rate.
+    #[serde(default = "default_burst_limit")]
+    #[schemars(default = "default_burst_limit", range(min = 1))]
+    pub burst_limit: u32,
+}
+
+/// One route.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Route {
+    /// The function (by key) that answers.
+    pub function: String,
+    /// Answer without a signed-in user. Routes are protected whenever `auth:` is set, unless
+    /// marked public.
+    #[serde(default)]
+    pub public: bool,
 }
 
 /// An S3 bucket.
@@ -594,6 +668,18 @@ fn default_timeout() -> u32 {
 }
 fn default_log_retention() -> u32 {
     30
+}
+fn default_auth_cache() -> u32 {
+    300
+}
+fn default_stage() -> String {
+    "prod".to_owned()
+}
+fn default_rate_limit() -> u32 {
+    50
+}
+fn default_burst_limit() -> u32 {
+    100
 }
 fn default_alarm_threshold() -> u32 {
     3

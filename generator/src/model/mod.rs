@@ -8,9 +8,11 @@ use crate::cfn::RemovalPolicy;
 use crate::diag::{Diagnostic, did_you_mean_hint};
 use crate::manifest::{self, Architecture, Manifest, S3Event, SourceMap};
 
+mod api;
 mod policy;
 mod usage;
 
+pub use api::{AUTHORIZER_KEY, ApiSpec, AuthSpec, HttpMethod, RouteKey, RouteSpec};
 pub use policy::{
     ConditionsSpec, GroupSpec, IamSpec, PolicySpec, PrincipalsSpec, ResourceRef, StatementSpec,
     UserSpec,
@@ -65,6 +67,7 @@ pub const LOG_BUCKET_KEY: &str = "logs";
 
 /// Environment variable names Lambda reserves (plus every `AWS_*` and `LAMBDA_*` name).
 const RESERVED_ENV: &[&str] = &[
+    "CORS_ORIGIN",
     "_HANDLER",
     "_X_AMZN_TRACE_ID",
     "TZ",
@@ -113,6 +116,11 @@ impl Key {
         &self.0
     }
 
+    /// A key stackgen itself chooses (always valid).
+    pub fn parse_generated(text: &str) -> Key {
+        Key::parse(text).expect("stackgen's own keys are valid")
+    }
+
     /// `user-profile` → `USER_PROFILE` (environment variable stem).
     pub fn upper_snake(&self) -> String {
         self.0.replace('-', "_").to_ascii_uppercase()
@@ -144,6 +152,8 @@ pub struct Model {
     pub billing: Option<BillingSpec>,
     pub audit: Option<AuditSpec>,
     pub iam: IamSpec,
+    pub auth: Option<AuthSpec>,
+    pub api: Option<ApiSpec>,
     pub usage: UsageSpec,
 }
 
@@ -390,7 +400,7 @@ impl Validator<'_> {
             .map(|a| a.function_alarms.clone())
             .unwrap_or_default();
         let default_alarm = self.alarm_settings("alerts.function_alarms", &alarm_defaults);
-        let functions = m
+        let mut functions: BTreeMap<Key, FunctionSpec> = m
             .functions
             .iter()
             .map(|(key, f)| {
@@ -407,6 +417,22 @@ impl Validator<'_> {
             })
             .collect();
         self.check_trigger_overlaps(&functions);
+        let auth = m.auth.as_ref().map(|a| self.auth(a));
+        if let Some(auth) = &auth {
+            if m.functions.contains_key(api::AUTHORIZER_KEY) {
+                self.key_error(
+                    Diagnostic::new(
+                        format!("functions.{}", api::AUTHORIZER_KEY),
+                        "`authorizer` is the generated JWT authorizer's key when `auth:` is set",
+                    )
+                    .hint("rename this function"),
+                );
+            }
+            functions.insert(
+                Key::parse_generated(api::AUTHORIZER_KEY),
+                api::authorizer_function(auth, default_alarm),
+            );
+        }
         let alerts = self.alerts(m.alerts.as_ref());
         let billing = m.billing.as_ref().map(|b| {
             if b.monthly_limit_usd == 0 {
@@ -428,10 +454,15 @@ impl Validator<'_> {
         let audit = m.audit.as_ref().map(|a| self.audit(a, &m.buckets));
         let iam = self.iam(raw_iam, &names);
         let usage = self.usage(&m.usage, &functions, &m.buckets);
+        let api = m
+            .api
+            .as_ref()
+            .map(|a| self.api(a, &names.functions, auth.is_some()));
         let nothing = m.buckets.is_empty()
             && m.functions.is_empty()
             && m.alerts.is_none()
             && m.audit.is_none()
+            && m.api.is_none()
             && iam.is_empty();
         if nothing {
             // CloudFormation refuses a template without resources.
@@ -456,6 +487,8 @@ impl Validator<'_> {
             billing,
             audit,
             iam,
+            auth,
+            api,
             usage,
         }
     }
