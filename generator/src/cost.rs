@@ -325,6 +325,48 @@ pub fn estimate(
         }
     }
 
+    // API Gateway (REST).
+    if model.api.is_some() {
+        let requests = usage.api_requests as f64;
+        line(
+            "API Gateway",
+            "api",
+            "REST requests".into(),
+            requests,
+            "request",
+            requests / 1e6 * p.api_gateway_rest_per_million_requests,
+        );
+    }
+
+    // Secrets Manager: created secrets, and reads (the generated code caches a value for five
+    // minutes, so one warm instance reads each secret at most 8,640 times a month).
+    for (key, secret) in &model.secrets {
+        if matches!(secret.source, crate::model::SecretSource::Created { .. }) {
+            line(
+                "Secrets Manager",
+                key.as_str(),
+                "secret".into(),
+                1.0,
+                "secret",
+                p.secrets_manager_per_secret_month,
+            );
+        }
+    }
+    for (key, f) in &model.functions {
+        if f.secrets.is_empty() {
+            continue;
+        }
+        let reads = (usage.functions[key].invocations.min(8_640) * f.secrets.len() as u64) as f64;
+        line(
+            "Secrets Manager",
+            key.as_str(),
+            "GetSecretValue calls (5-minute cache)".into(),
+            reads,
+            "call",
+            reads / 10_000.0 * p.secrets_manager_per_10000_api_calls,
+        );
+    }
+
     // CloudTrail.
     if let Some(audit) = &model.audit {
         match usage.trail_data_events {
@@ -558,7 +600,9 @@ impl Estimate {
             let quantity = match l.unit {
                 "" => String::new(),
                 // Countable units read as plurals except for exactly one.
-                "request" | "event" | "email" | "alarm" | "metric" if l.quantity != 1.0 => {
+                "request" | "event" | "email" | "alarm" | "metric" | "secret" | "call"
+                    if l.quantity != 1.0 =>
+                {
                     format!("{} {}s", count(l.quantity), l.unit)
                 }
                 unit => format!("{} {unit}", count(l.quantity)),
@@ -609,10 +653,11 @@ impl Estimate {
             *by_service.entry(l.service).or_default() += l.usd;
         }
         let _ = writeln!(out);
-        for (service, usd) in by_service {
-            let _ = writeln!(out, "  {service:<12} {:>12}", money(usd));
+        let width = by_service.keys().map(|s| s.len()).max().unwrap_or(5).max(5);
+        for (service, usd) in &by_service {
+            let _ = writeln!(out, "  {service:<width$} {:>12}", money(*usd));
         }
-        let _ = writeln!(out, "  {:<12} {:>12}", "total", money(self.total_usd));
+        let _ = writeln!(out, "  {:<width$} {:>12}", "total", money(self.total_usd));
         for warning in &self.warnings {
             let _ = writeln!(out, "warning: {warning}");
         }

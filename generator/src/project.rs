@@ -239,6 +239,10 @@ const FUNCTION_TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/functions/authorizer/tests/authorize.rs.tera"),
     ),
     (
+        "secrets.rs",
+        include_str!("../templates/functions/secrets.rs.tera"),
+    ),
+    (
         "main_http.rs",
         include_str!("../templates/functions/main_http.rs.tera"),
     ),
@@ -359,6 +363,13 @@ impl Templates {
                 self.render("config.rs", &context)?,
                 Owner::Managed,
             ));
+            if !spec.secrets.is_empty() {
+                out.push((
+                    format!("{base}/src/secrets.rs"),
+                    self.render("secrets.rs", &context)?,
+                    Owner::Managed,
+                ));
+            }
             let handler = if http {
                 "handler_http.rs"
             } else if spec.s3_triggers.is_empty() {
@@ -385,6 +396,11 @@ fn function_context(model: &Model, key: &Key, spec: &FunctionSpec) -> tera::Cont
             field: format!("{}_bucket", bucket.snake()),
             doc: format!("Name of the `{bucket}` bucket"),
         })
+        .chain(spec.secrets.iter().map(|secret| ConfigVariable {
+            name: FunctionSpec::secret_env_var(secret),
+            field: format!("{}_secret_arn", secret.snake()),
+            doc: format!("ARN of the `{secret}` secret (its value: `secrets::value`)"),
+        }))
         .chain(spec.environment.keys().map(|name| ConfigVariable {
             name: name.clone(),
             field: rust_field(name),
@@ -414,6 +430,13 @@ fn function_context(model: &Model, key: &Key, spec: &FunctionSpec) -> tera::Cont
         .map(|(route, _)| format!("`{route}`"))
         .collect();
     context.insert("http", &!routes.is_empty());
+    context.insert("secrets", &!spec.secrets.is_empty());
+    let secret_fields: Vec<String> = spec
+        .secrets
+        .iter()
+        .map(|s| format!("{}_secret_arn", s.snake()))
+        .collect();
+    context.insert("secret_fields", &secret_fields);
     context.insert("routes", &routes.join(", "));
     context.insert("variables", &variables);
     context.insert("trigger_buckets", &trigger_buckets.join(", "));

@@ -117,6 +117,13 @@ pub(crate) fn function(stack: &mut Stack, key: &Key, spec: &FunctionSpec) {
         // Read by the HTTP glue to answer the site's browser (CORS).
         variables.push(("CORS_ORIGIN".to_owned(), Value::str(origin)));
     }
+    for secret in &spec.secrets {
+        // The ARN, never the value: the code fetches the value at run time.
+        variables.push((
+            FunctionSpec::secret_env_var(secret),
+            super::secrets::arn(stack, secret),
+        ));
+    }
     for bucket in spec.buckets() {
         variables.push((
             FunctionSpec::bucket_env_var(bucket),
@@ -227,6 +234,16 @@ fn execution_policy(
             .sid("WriteOwnLogs")
             .resource(Value::get_att(log_group, "Arn")),
     ];
+    for secret in &spec.secrets {
+        statements.push(
+            Statement::allow(&["secretsmanager:GetSecretValue"])
+                .sid(&format!(
+                    "Read{}Secret",
+                    crate::cfn::pascal_case(secret.as_str())
+                ))
+                .resource(super::secrets::arn(stack, secret)),
+        );
+    }
     if let Some(queue) = dead_letters {
         statements.push(
             Statement::allow(&["sqs:SendMessage"])

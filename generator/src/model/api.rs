@@ -136,6 +136,7 @@ pub(super) fn authorizer_function(auth: &AuthSpec, alarm: super::AlarmSpec) -> s
         s3_triggers: Vec::new(),
         policies: BTreeSet::new(),
         alarm,
+        secrets: BTreeSet::new(),
     }
 }
 

@@ -152,9 +152,27 @@ pub struct Model {
     pub billing: Option<BillingSpec>,
     pub audit: Option<AuditSpec>,
     pub iam: IamSpec,
+    pub secrets: BTreeMap<Key, SecretSpec>,
     pub auth: Option<AuthSpec>,
     pub api: Option<ApiSpec>,
     pub usage: UsageSpec,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretSpec {
+    pub description: Option<String>,
+    pub source: SecretSource,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SecretSource {
+    /// Created by the stack with a random password (and optionally a user name).
+    Created {
+        username: Option<String>,
+        password_length: u32,
+    },
+    /// An existing secret, by ARN.
+    Existing(String),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -223,12 +241,19 @@ pub struct FunctionSpec {
     /// Managed policies attached to the role.
     pub policies: BTreeSet<Key>,
     pub alarm: AlarmSpec,
+    /// Secrets the function may read.
+    pub secrets: BTreeSet<Key>,
 }
 
 impl FunctionSpec {
     /// Every bucket the function touches, each once.
     pub fn buckets(&self) -> BTreeSet<&Key> {
         self.reads.iter().chain(&self.writes).collect()
+    }
+
+    /// The environment variable through which a secret's ARN reaches the function.
+    pub fn secret_env_var(secret: &Key) -> String {
+        format!("{}_SECRET_ARN", secret.upper_snake())
     }
 
     /// The environment variable through which a bucket's name reaches the function.
@@ -276,6 +301,7 @@ pub(crate) struct Names {
     pub functions: BTreeSet<String>,
     pub policies: BTreeSet<String>,
     pub groups: BTreeSet<String>,
+    pub secrets: BTreeSet<String>,
 }
 
 #[derive(Clone, Copy)]
@@ -285,6 +311,7 @@ enum KeyKind {
     Function,
     Policy,
     Group,
+    Secret,
 }
 
 impl KeyKind {
@@ -295,6 +322,7 @@ impl KeyKind {
             KeyKind::Function => "function key",
             KeyKind::Policy => "policy key",
             KeyKind::Group => "group key",
+            KeyKind::Secret => "secret key",
         }
     }
 }
@@ -348,9 +376,11 @@ impl Validator<'_> {
                     .hint(hint);
             match what {
                 KeyKind::Project => self.error(diagnostic),
-                KeyKind::Bucket | KeyKind::Function | KeyKind::Policy | KeyKind::Group => {
-                    self.key_error(diagnostic)
-                }
+                KeyKind::Bucket
+                | KeyKind::Function
+                | KeyKind::Policy
+                | KeyKind::Group
+                | KeyKind::Secret => self.key_error(diagnostic),
             }
             Key(bad)
         })
@@ -383,6 +413,7 @@ impl Validator<'_> {
             functions: m.functions.keys().cloned().collect(),
             policies: raw_iam.policies.keys().cloned().collect(),
             groups: raw_iam.groups.keys().cloned().collect(),
+            secrets: m.secrets.keys().cloned().collect(),
         };
         let buckets = self.buckets(&project, &m.region, &m.buckets, &names);
         let log_bucket = (!buckets.is_empty() || m.audit.is_some()).then_some(LogBucketSpec {
@@ -458,11 +489,13 @@ impl Validator<'_> {
             .api
             .as_ref()
             .map(|a| self.api(a, &names.functions, auth.is_some()));
+        let secrets = self.secrets(&m.secrets);
         let nothing = m.buckets.is_empty()
             && m.functions.is_empty()
             && m.alerts.is_none()
             && m.audit.is_none()
             && m.api.is_none()
+            && m.secrets.is_empty()
             && iam.is_empty();
         if nothing {
             // CloudFormation refuses a template without resources.
@@ -487,10 +520,96 @@ impl Validator<'_> {
             billing,
             audit,
             iam,
+            secrets,
             auth,
             api,
             usage,
         }
+    }
+
+    fn secrets(
+        &mut self,
+        secrets: &BTreeMap<String, manifest::Secret>,
+    ) -> BTreeMap<Key, SecretSpec> {
+        let mut out = BTreeMap::new();
+        for (key, s) in secrets {
+            let path = format!("secrets.{key}");
+            let k = self.key(&path, key, KeyKind::Secret);
+            let source = match &s.existing_arn {
+                Some(arn) => {
+                    let parts: Vec<&str> = arn.splitn(7, ':').collect();
+                    let valid = parts.len() == 7
+                        && parts[0] == "arn"
+                        && parts[1].starts_with("aws")
+                        && parts[2] == "secretsmanager"
+                        && parts[4].len() == 12
+                        && parts[5] == "secret";
+                    if !valid {
+                        self.error(
+                            Diagnostic::new(format!("{path}.existing_arn"), format!("`{arn}` is not a secret's ARN"))
+                                .expected("arn:aws:secretsmanager:<region>:<account id>:secret:<name>-<6 characters>"),
+                        );
+                    }
+                    if s.username.is_some() {
+                        self.error(
+                            Diagnostic::new(format!("{path}.username"), "a user name for an existing secret")
+                                .hint("`username` shapes a secret gen creates; an existing secret keeps its own value"),
+                        );
+                    }
+                    SecretSource::Existing(arn.clone())
+                }
+                None => {
+                    if !(16..=4096).contains(&s.password_length) {
+                        self.error(
+                            Diagnostic::new(
+                                format!("{path}.password_length"),
+                                format!("{} characters", s.password_length),
+                            )
+                            .expected("16 to 4096"),
+                        );
+                    }
+                    if s.username.as_deref() == Some("") {
+                        self.error(Diagnostic::new(
+                            format!("{path}.username"),
+                            "an empty user name",
+                        ));
+                    }
+                    SecretSource::Created {
+                        username: s.username.clone(),
+                        password_length: s.password_length,
+                    }
+                }
+            };
+            out.insert(
+                k,
+                SecretSpec {
+                    description: s.description.clone(),
+                    source,
+                },
+            );
+        }
+        out
+    }
+
+    fn secret_refs(&mut self, path: &str, keys: &[String], names: &Names) -> BTreeSet<Key> {
+        let mut out = BTreeSet::new();
+        for (i, key) in keys.iter().enumerate() {
+            if names.secrets.contains(key) {
+                out.extend(Key::parse(key).ok());
+            } else {
+                let hint = did_you_mean_hint(key, names.secrets.iter().map(String::as_str))
+                    .unwrap_or_else(|| "declare it under `secrets:`".to_owned());
+                self.error(
+                    Diagnostic::new(
+                        format!("{path}[{i}]"),
+                        format!("no secret `{key}` is declared"),
+                    )
+                    .expected("the key of a secret under `secrets:`")
+                    .hint(hint),
+                );
+            }
+        }
+        out
     }
 
     fn alarm_settings(&mut self, path: &str, a: &manifest::AlarmSettings) -> AlarmSpec {
@@ -835,10 +954,12 @@ impl Validator<'_> {
         self.retention(&format!("{path}.log_retention_days"), f.log_retention_days);
         let reads = self.bucket_refs(&format!("{path}.reads"), &f.reads, buckets);
         let writes = self.bucket_refs(&format!("{path}.writes"), &f.writes, buckets);
+        let secrets = self.secret_refs(&format!("{path}.secrets"), &f.secrets, names);
         let injected: BTreeSet<String> = reads
             .iter()
             .chain(&writes)
             .map(FunctionSpec::bucket_env_var)
+            .chain(secrets.iter().map(FunctionSpec::secret_env_var))
             .collect();
         self.environment(&format!("{path}.environment"), &f.environment, &injected);
         let s3_triggers = f
@@ -882,6 +1003,7 @@ impl Validator<'_> {
             writes,
             s3_triggers,
             policies: self.policy_refs(&format!("{path}.policies"), &f.policies, names),
+            secrets,
             alarm: {
                 let o = f.alarm.clone().unwrap_or_default();
                 let alarm = AlarmSpec {

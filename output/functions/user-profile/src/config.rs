@@ -6,7 +6,10 @@ use std::fmt;
 
 /// The function's configuration, read from its environment.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Config {}
+pub struct Config {
+    /// ARN of the `db-credentials` secret (its value: `secrets::value`) (`DB_CREDENTIALS_SECRET_ARN`).
+    pub db_credentials_secret_arn: String,
+}
 
 impl Config {
     /// Reads the configuration from the process environment.
@@ -15,10 +18,11 @@ impl Config {
     }
 
     /// Reads the configuration through `lookup` (tests pass a map).
-    pub fn from_lookup(
-        _lookup: impl Fn(&str) -> Option<String>,
-    ) -> Result<Config, MissingVariable> {
-        Ok(Config {})
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, MissingVariable> {
+        let get = |name: &'static str| lookup(name).ok_or(MissingVariable(name));
+        Ok(Config {
+            db_credentials_secret_arn: get("DB_CREDENTIALS_SECRET_ARN")?,
+        })
     }
 }
 

@@ -9,6 +9,8 @@ use crate::config::Config;
 /// Answers one request to `GET /user-profile`.
 pub async fn handle(request: Request, config: &Config) -> Result<Response<Body>, Error> {
     let _ = config;
+    // May read a secret (fetched at run time, cached; never log it):
+    // let value = crate::secrets::value(&config.db_credentials_secret_arn).await?;
     let body = json!({
         "path": request.uri().path(),
         // The signed-in user's id, from the authorizer (None on public routes).

@@ -3,6 +3,7 @@
 
 mod config;
 mod handler;
+mod secrets;
 
 use lambda_http::http::HeaderValue;
 use lambda_http::{Error, Request, service_fn};
