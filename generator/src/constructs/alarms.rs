@@ -88,7 +88,7 @@ fn window(a: AlarmSpec) -> String {
 
 /// The settings both alarms share; actions go to the alerts topic when there is one.
 fn alarm(stack: &Stack, a: AlarmSpec) -> Resource {
-    let mut alarm = Resource::new("AWS::CloudWatch::Alarm")
+    let alarm = Resource::new("AWS::CloudWatch::Alarm")
         .prop("Statistic", "Sum")
         .prop("Period", a.period_seconds)
         .prop("EvaluationPeriods", a.evaluation_periods)
@@ -96,11 +96,5 @@ fn alarm(stack: &Stack, a: AlarmSpec) -> Resource {
         .prop("ComparisonOperator", "GreaterThanOrEqualToThreshold")
         // No invocations means nothing failed.
         .prop("TreatMissingData", "notBreaching");
-    if stack.model.alerts.is_some() {
-        let topic = Value::reference(&ids::alerts_topic());
-        alarm = alarm
-            .prop("AlarmActions", vec![topic.clone()])
-            .prop("OKActions", vec![topic]);
-    }
-    alarm
+    stack.notify(alarm)
 }

@@ -7,9 +7,8 @@ use std::collections::BTreeSet;
 use sha2::{Digest, Sha256};
 
 use super::function::skip;
-use super::policy::regional_arn;
 use super::{Stack, ids};
-use crate::cfn::{LogicalId, Output, Pseudo, RemovalPolicy, Resource, Sub, Value};
+use crate::cfn::{LogicalId, Output, Pseudo, Resource, Sub, Value};
 use crate::map;
 use crate::model::{AUTHORIZER_KEY, ApiSpec, AuthSpec, Key, RouteKey};
 
@@ -201,23 +200,7 @@ pub(crate) fn api(stack: &mut Stack, api: &ApiSpec, auth: Option<&AuthSpec>) {
 
     let log_group_id = LogicalId::from_path(&["api", "AccessLogGroup"]);
     let log_group_name = format!("/aws/apigateway/{project}-{}-access", api.stage);
-    let mut log_group = Resource::new("AWS::Logs::LogGroup")
-        .prop("LogGroupName", log_group_name.as_str())
-        .prop("RetentionInDays", ACCESS_LOG_RETENTION_DAYS)
-        .removal(RemovalPolicy::Retain);
-    log_group.metadata.insert(
-        "checkov".into(),
-        skip(&[(
-            "CKV_AWS_158",
-            "CloudWatch Logs encrypts log data at rest by default; a customer KMS key is opt-in",
-        )]),
-    );
-    stack.template.add(log_group_id.clone(), log_group);
-    stack.know(
-        &log_group_id,
-        Some("Arn"),
-        regional_arn("logs", &format!("log-group:{log_group_name}:*")),
-    );
+    stack.add_log_group(&log_group_id, &log_group_name, ACCESS_LOG_RETENTION_DAYS);
 
     let access_log_format = r#"{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","caller":"$context.authorizer.principalId","requestTime":"$context.requestTime","httpMethod":"$context.httpMethod","resourcePath":"$context.resourcePath","status":"$context.status","protocol":"$context.protocol","responseLength":"$context.responseLength","integrationError":"$context.integration.error","authorizerError":"$context.authorizer.error"}"#;
     let mut stage = Resource::new("AWS::ApiGateway::Stage")

@@ -5,7 +5,7 @@
 use super::policy::{PolicyLimit, PolicyRecord, regional_arn};
 use super::{Stack, ids};
 use crate::cfn::iam::{PolicyDocument, Principal, Statement};
-use crate::cfn::{LogicalId, Output, Pseudo, RemovalPolicy, Resource, Sub, Value};
+use crate::cfn::{LogicalId, Output, Pseudo, Resource, Sub, Value};
 use crate::map;
 use crate::model::AuditSpec;
 
@@ -93,20 +93,7 @@ pub(crate) fn trail(stack: &mut Stack, audit: &AuditSpec) {
         let group_id = LogicalId::from_path(&["audit", "LogGroup"]);
         let role_id = LogicalId::from_path(&["audit", "LogsRole"]);
         let group_name = format!("/aws/cloudtrail/{}", stack.model.project);
-        let mut group = Resource::new("AWS::Logs::LogGroup")
-            .prop("LogGroupName", group_name.as_str())
-            .prop("RetentionInDays", retention)
-            .removal(RemovalPolicy::Retain);
-        group.metadata.insert(
-            "checkov".into(),
-            serde_json::json!({ "skip": [{ "id": "CKV_AWS_158", "comment": "CloudWatch Logs encrypts log groups by default; a KMS key is not created by default" }] }),
-        );
-        stack.template.add(group_id.clone(), group);
-        stack.know(
-            &group_id,
-            Some("Arn"),
-            regional_arn("logs", &format!("log-group:{group_name}:*")),
-        );
+        stack.add_log_group(&group_id, &group_name, retention);
         let trust = PolicyDocument::new(vec![
             Statement::allow(&["sts:AssumeRole"])
                 .principal(Principal::Service("cloudtrail.amazonaws.com".into()))

@@ -8,7 +8,7 @@ use super::policy::{PolicyLimit, PolicyRecord, regional_arn};
 use super::{Stack, ids};
 use crate::cfn::iam::{PolicyDocument, Principal, Statement};
 use crate::cfn::{
-    LogicalId, Output, Parameter, ParameterType, Pseudo, RemovalPolicy, Resource, Sub, Value,
+    LogicalId, Output, Parameter, ParameterType, Pseudo, RemovalPolicy, Resource, Value,
 };
 use crate::manifest::Architecture;
 use crate::map;
@@ -29,33 +29,13 @@ pub(crate) fn function(stack: &mut Stack, key: &Key, spec: &FunctionSpec) {
     let log_group_id = ids::function_log_group(key);
     let code_key_id = ids::function_code_key(key);
 
-    let mut log_group = Resource::new("AWS::Logs::LogGroup")
-        .prop("LogGroupName", format!("/aws/lambda/{name}"))
-        .prop("RetentionInDays", spec.log_retention_days)
-        .removal(RemovalPolicy::Retain);
-    if let Some(tags) = stack.tags() {
-        log_group = log_group.prop("Tags", tags);
-    }
-    log_group.metadata.insert(
-        "checkov".into(),
-        skip(&[(
-            "CKV_AWS_158",
-            "CloudWatch Logs encrypts log data at rest by default; a customer KMS key is opt-in",
-        )]),
-    );
-    stack.template.add(log_group_id.clone(), log_group);
+    let log_group_name = format!("/aws/lambda/{name}");
+    stack.add_log_group(&log_group_id, &log_group_name, spec.log_retention_days);
 
     // S3 invokes asynchronously: after Lambda's two retries a failed event would be dropped.
     // A dead-letter queue keeps it (14 days) and an alarm says it is there.
     let dead_letters = (!spec.s3_triggers.is_empty()).then(|| dead_letter_queue(stack, key));
 
-    let log_group_name = format!("/aws/lambda/{name}");
-    stack.know(&log_group_id, None, Sub::new().lit(log_group_name.as_str()));
-    stack.know(
-        &log_group_id,
-        Some("Arn"),
-        regional_arn("logs", &format!("log-group:{log_group_name}:*")),
-    );
     let trust = PolicyDocument::new(vec![
         Statement::allow(&["sts:AssumeRole"])
             .principal(Principal::Service("lambda.amazonaws.com".into())),
@@ -306,7 +286,7 @@ fn dead_letter_queue(stack: &mut Stack, key: &Key) -> LogicalId {
     )]));
     stack.template.add(queue_id.clone(), queue);
     stack.know(&queue_id, Some("Arn"), regional_arn("sqs", &queue_name));
-    let mut alarm = Resource::new("AWS::CloudWatch::Alarm")
+    let alarm = Resource::new("AWS::CloudWatch::Alarm")
         .prop("AlarmName", format!("{project}-{key}-dead-letters"))
         .prop(
             "AlarmDescription",
@@ -324,12 +304,7 @@ fn dead_letter_queue(stack: &mut Stack, key: &Key) -> LogicalId {
         .prop("Threshold", 1u32)
         .prop("ComparisonOperator", "GreaterThanOrEqualToThreshold")
         .prop("TreatMissingData", "notBreaching");
-    if stack.model.alerts.is_some() {
-        let topic = Value::reference(&ids::alerts_topic());
-        alarm = alarm
-            .prop("AlarmActions", vec![topic.clone()])
-            .prop("OKActions", vec![topic]);
-    }
+    let alarm = stack.notify(alarm);
     stack.template.add(
         LogicalId::from_path(&["function", key.as_str(), "DeadLettersAlarm"]),
         alarm,

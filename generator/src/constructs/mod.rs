@@ -15,7 +15,8 @@ pub(crate) mod secrets;
 use std::collections::BTreeMap;
 
 use crate::cfn::{
-    LogicalId, Parameter, ParameterType, Pseudo, Sub, Template, TemplateError, Value,
+    LogicalId, Parameter, ParameterType, Pseudo, RemovalPolicy, Resource, Sub, Template,
+    TemplateError, Value,
 };
 use crate::model::{BucketName, Key, LOG_BUCKET_KEY, Model};
 use policy::PolicyRecord;
@@ -127,6 +128,43 @@ impl<'a> Stack<'a> {
             None => id.to_string(),
         };
         self.known.insert(key, value);
+    }
+
+    /// A log group with a retention, kept when the stack goes (logs are evidence), tagged,
+    /// and known by name and ARN for standalone policies.
+    pub fn add_log_group(&mut self, id: &LogicalId, name: &str, retention_days: u32) {
+        let mut group = Resource::new("AWS::Logs::LogGroup")
+            .prop("LogGroupName", name)
+            .prop("RetentionInDays", retention_days)
+            .removal(RemovalPolicy::Retain);
+        if let Some(tags) = self.tags() {
+            group = group.prop("Tags", tags);
+        }
+        group.metadata.insert(
+            "checkov".into(),
+            function::skip(&[(
+                "CKV_AWS_158",
+                "CloudWatch Logs encrypts log data at rest by default; a customer KMS key is opt-in",
+            )]),
+        );
+        self.template.add(id.clone(), group);
+        self.know(id, None, Sub::new().lit(name));
+        self.know(
+            id,
+            Some("Arn"),
+            policy::regional_arn("logs", &format!("log-group:{name}:*")),
+        );
+    }
+
+    /// The alarm with alarm and OK actions to the alerts topic, when the app has one.
+    pub fn notify(&self, alarm: Resource) -> Resource {
+        if self.model.alerts.is_none() {
+            return alarm;
+        }
+        let topic = Value::reference(&ids::alerts_topic());
+        alarm
+            .prop("AlarmActions", vec![topic.clone()])
+            .prop("OKActions", vec![topic])
     }
 
     /// Records a policy document for `policies/` and the size check.

@@ -592,19 +592,32 @@ impl Validator<'_> {
     }
 
     fn secret_refs(&mut self, path: &str, keys: &[String], names: &Names) -> BTreeSet<Key> {
+        let declared = names.secrets.clone();
+        self.key_refs(path, keys, &declared, ("secret", "secret", "secrets:"))
+    }
+
+    /// References to declared keys; each unknown one is an error with a suggestion.
+    /// `what` is (noun, the declared thing, the manifest section declaring them).
+    fn key_refs(
+        &mut self,
+        path: &str,
+        keys: &[String],
+        declared: &BTreeSet<String>,
+        (noun, thing, section): (&str, &str, &str),
+    ) -> BTreeSet<Key> {
         let mut out = BTreeSet::new();
         for (i, key) in keys.iter().enumerate() {
-            if names.secrets.contains(key) {
+            if declared.contains(key) {
                 out.extend(Key::parse(key).ok());
             } else {
-                let hint = did_you_mean_hint(key, names.secrets.iter().map(String::as_str))
-                    .unwrap_or_else(|| "declare it under `secrets:`".to_owned());
+                let hint = did_you_mean_hint(key, declared.iter().map(String::as_str))
+                    .unwrap_or_else(|| format!("declare it under `{section}`"));
                 self.error(
                     Diagnostic::new(
                         format!("{path}[{i}]"),
-                        format!("no secret `{key}` is declared"),
+                        format!("no {noun} `{key}` is declared"),
                     )
-                    .expected("the key of a secret under `secrets:`")
+                    .expected(format!("the key of a {thing} under `{section}`"))
                     .hint(hint),
                 );
             }

@@ -209,24 +209,13 @@ impl Validator<'_> {
         keys: &[String],
         names: &Names,
     ) -> BTreeSet<Key> {
-        let mut out = BTreeSet::new();
-        for (i, key) in keys.iter().enumerate() {
-            if names.policies.contains(key) {
-                out.extend(Key::parse(key).ok());
-            } else {
-                let hint = did_you_mean_hint(key, names.policies.iter().map(String::as_str))
-                    .unwrap_or_else(|| "declare it under `iam.policies`".to_owned());
-                self.error(
-                    Diagnostic::new(
-                        format!("{path}[{i}]"),
-                        format!("no policy `{key}` is declared"),
-                    )
-                    .expected("the key of a managed policy under `iam.policies`")
-                    .hint(hint),
-                );
-            }
-        }
-        out
+        let declared = names.policies.clone();
+        self.key_refs(
+            path,
+            keys,
+            &declared,
+            ("policy", "managed policy", "iam.policies"),
+        )
     }
 
     pub(super) fn statements(
