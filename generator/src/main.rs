@@ -62,6 +62,20 @@ enum Command {
     },
 }
 
+/// `println!` that treats a closed stdout (`gen cost | head`) as the reader being done, not as
+/// a crash: the process exits quietly instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        if let Err(error) = writeln!(out, $($arg)*) {
+            if error.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+        }
+    }};
+}
+
 /// An error already printed in full (diagnostics); only the exit code remains.
 #[derive(Debug)]
 struct Reported;
@@ -134,9 +148,9 @@ fn new(dir: &Path, name: Option<&str>) -> Result<u8> {
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let manifest = dir.join(layout::MANIFEST);
     fs::write(&manifest, &text).with_context(|| format!("writing {}", manifest.display()))?;
-    println!("Created project `{name}` in {}", dir.display());
+    say!("Created project `{name}` in {}", dir.display());
     build(&manifest, BuildConfig::default())?;
-    println!(
+    say!(
         "Next: cd {} && edit gen.yaml, then `gen build`",
         dir.display()
     );
@@ -156,9 +170,9 @@ fn cost(manifest: &Path, json: bool) -> Result<()> {
         anyhow::anyhow!("{e}\n  = hint: set `region` to one of those, or add the region's prices to generator/data/prices.json")
     })?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&estimate)?);
+        say!("{}", serde_json::to_string_pretty(&estimate)?);
     } else {
-        print!("{}", estimate.render());
+        say!("{}", estimate.render().trim_end_matches('\n'));
     }
     Ok(())
 }
@@ -214,18 +228,18 @@ fn build(manifest: &Path, config: BuildConfig) -> Result<bool> {
         .collect();
     if config.check {
         if plan.is_up_to_date(&previous) {
-            println!("gen build --check: up to date ({} files)", files.len());
+            say!("gen build --check: up to date ({} files)", files.len());
             return Ok(true);
         }
-        println!("gen build --check: the generated files are stale:");
+        say!("gen build --check: the generated files are stale:");
         for item in plan
             .items
             .iter()
             .filter(|i| !matches!(i.action, Action::Unchanged | Action::KeepUser))
         {
-            println!("  {:<10} {}", action_word(item.action), item.path);
+            say!("  {:<10} {}", action_word(item.action), item.path);
         }
-        println!("  = hint: run `gen build` and commit the result");
+        say!("  = hint: run `gen build` and commit the result");
         return Ok(false);
     }
     if !conflicts.is_empty() {
@@ -244,7 +258,7 @@ fn build(manifest: &Path, config: BuildConfig) -> Result<bool> {
     let written = project.apply(&plan, &previous)?;
 
     for item in plan.with_action(Action::KeepOrphan) {
-        println!(
+        say!(
             "  kept {} (no longer generated; {})",
             item.path,
             match item.owner {
@@ -271,7 +285,7 @@ fn build(manifest: &Path, config: BuildConfig) -> Result<bool> {
         ),
         Err(_) => "no price data for this region".to_owned(),
     };
-    println!(
+    say!(
         "gen build: {} created, {} updated, {} unchanged, {} removed ({written} file writes; {}; {monthly})",
         plan.count(Action::Create),
         plan.count(Action::Update),
@@ -282,7 +296,7 @@ fn build(manifest: &Path, config: BuildConfig) -> Result<bool> {
     // Only when something changed: a no-op rebuild stays one line.
     if written > 0 {
         for note in notes {
-            println!("  note: {note}");
+            say!("  note: {note}");
         }
     }
     Ok(true)
@@ -323,7 +337,7 @@ fn schema(out: &Path) -> Result<()> {
     let mut text = stackgen::cfn::to_pretty_json(&stackgen::manifest::json_schema());
     text.push('\n');
     if out == Path::new("-") {
-        print!("{text}");
+        say!("{}", text.trim_end_matches('\n'));
         return Ok(());
     }
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -332,6 +346,6 @@ fn schema(out: &Path) -> Result<()> {
     if fs::read_to_string(out).ok().as_deref() != Some(text.as_str()) {
         fs::write(out, &text).with_context(|| format!("writing {}", out.display()))?;
     }
-    println!("wrote {}", out.display());
+    say!("wrote {}", out.display());
     Ok(())
 }
