@@ -6,8 +6,25 @@ Usage: target/venv/bin/python tests/moto_smoke.py TEMPLATE.json
 Starts `moto_server` (from the same venv as this interpreter) on a free
 loopback port, uploads a tiny deterministic Lambda code zip to an assets
 bucket, creates the stack, and then checks through the real service APIs
-(S3, Lambda, IAM, Logs, SNS) that what moto created matches the template.
-Resources are found by Type, so the script follows the template as it grows.
+(S3, Lambda, IAM, Logs, SNS, SQS, API Gateway) that what moto created matches
+the template. Resources are found by Type, so the script follows the template
+as it grows.
+
+API Gateway (REST): a RestApi must exist under its physical id with the
+template's Name (and Description); each Resource must be in the API's
+get_resources with the path computed from its ParentId chain and PathPart; each
+Method must answer get_method with the template's AuthorizationType and
+integration (type, and for non-MOCK ones the resolved Uri and HTTP method); a
+Deployment with the template's Description must be listed (moto gives a
+Deployment no physical id). A Lambda::Permission must appear in the function's
+get_policy as a statement with the template's Action, Principal service,
+SourceArn and SourceAccount (resolved). moto ignores Stage, Authorizer and
+GatewayResponse (so no stage exists, and a method's AuthorizerId is dropped),
+keeps a RestApi's EndpointConfiguration in CloudFormation's casing (so the API
+reports it empty), and drops a MOCK integration's templates and responses:
+those are notes. A reference to a resource moto ignores is left unsubstituted
+in a Fn::Sub (e.g. `.../authorizers/${ApiAuthorizer...}`); such a part is
+matched as a wildcard of one ARN segment and said so.
 
 What moto cannot prove (it accepts but silently ignores e.g. BucketPolicy,
 TopicPolicy, Group, MetricFilter, Alarm, Subscription, Trail; it drops Lambda
@@ -15,12 +32,15 @@ Architectures and LoggingConfig, a user's Groups and Tags; it validates no
 property) is left to cfn-lint and to the generator's own tests: those are
 reported as `note` lines, never as passes.
 
-IAM groups: moto ignores AWS::IAM::Group, so a `Ref` to one resolves to None
-and a managed policy attached to it makes create_stack fail ("Group None not
-found"). Each group is therefore created through the IAM API first (GroupName,
-or `<stack>-<LogicalId>`, and Path), and the template moto deploys has the Refs
-/ GetAtt Arn / Fn::Sub references to it replaced by that name / ARN; the checks
-still read the original template.
+IAM groups and Secrets Manager secrets: moto ignores AWS::IAM::Group and
+AWS::SecretsManager::Secret, so a `Ref` to one resolves to None (a managed
+policy attached to a group makes create_stack fail, "Group None not found"; an
+environment variable holding a secret's ARN disappears). Each is therefore
+created through its API first (GroupName / Name, or `<stack>-<LogicalId>`; a
+group's Path; a secret's Description, Tags and a value made as its
+GenerateSecretString says), and the template moto deploys has the Refs /
+GetAtt / Fn::Sub references to it replaced by the name (group) or ARN (secret);
+the checks still read the original template.
 
 Prints one line per check and ends with `moto_smoke: N passed, M failed`.
 Exit status is non-zero when any check failed.
@@ -71,6 +91,8 @@ IGNORED_BY_MOTO = {
     "AWS::CloudTrail::Trail",
     "AWS::ApiGateway::Authorizer",
     "AWS::ApiGateway::Stage",
+    "AWS::ApiGateway::GatewayResponse",
+    "AWS::SecretsManager::Secret",
 }
 
 # Lambda properties moto's CloudFormation support drops on the floor.
@@ -223,6 +245,8 @@ class Resolver:
         self.params = params
         self.clients = clients
         self.physical: dict[str, str] = {}
+        # Logical ids to resolve to WILDCARD (resource_pattern); empty for resolve().
+        self.wildcards: set[str] = set()
 
     def pseudo(self, name: str) -> str:
         values = {
@@ -244,6 +268,8 @@ class Resolver:
         params = self.template.get("Parameters", {})
         if name in params and "Default" in params[name]:
             return str(params[name]["Default"])
+        if name in self.wildcards:
+            return WILDCARD
         if name in self.physical:
             return self.physical[name]
         raise Unresolvable(f"Ref {name}")
@@ -253,6 +279,8 @@ class Resolver:
         if res is None:
             raise Unresolvable(f"GetAtt {logical}.{attr} (no such resource)")
         rtype = res.get("Type")
+        if logical in self.wildcards:
+            return WILDCARD
         phys = self.physical.get(logical)
         if phys is None:
             raise Unresolvable(f"GetAtt {logical}.{attr} (not created by moto)")
@@ -279,6 +307,10 @@ class Resolver:
             # Real CloudFormation returns "...:log-group:NAME:*"; moto returns it
             # without the ":*" suffix. Resolve to what moto substituted.
             return f"arn:{PARTITION}:logs:{REGION}:{ACCOUNT_ID}:log-group:{phys}"
+        if rtype == "AWS::ApiGateway::RestApi" and attr == "RootResourceId":
+            return self.clients["apigateway"].get_rest_api(restApiId=phys)["rootResourceId"]
+        if rtype == "AWS::SecretsManager::Secret" and attr == "Id":
+            return phys  # the ARN, as Ref
         if rtype == "AWS::SNS::Topic" and attr == "TopicArn":
             return phys
         if rtype == "AWS::SNS::Topic" and attr == "TopicName":
@@ -347,6 +379,21 @@ class Resolver:
             if key.startswith("Fn::") or key == "Condition":
                 raise Unresolvable(key)
         return {k: self.resolve(v) for k, v in value.items()}
+
+    def resolve_pattern(self, value: Any, wildcards: set[str]) -> tuple[re.Pattern, list[str]]:
+        """A regex for the string `value` resolves to, where the references to `wildcards`
+        (resources moto did not create) match one ARN segment; and those it met."""
+        self.wildcards = set(wildcards)
+        try:
+            text = str(self.resolve(value))
+        finally:
+            self.wildcards = set()
+        met = sorted(lg for lg in wildcards if lg in referenced_resources(value))
+        parts = [re.escape(p) for p in text.split(WILDCARD)]
+        return re.compile("[^/:]+".join(parts)), met
+
+
+WILDCARD = "\x00moto-ignored\x00"
 
 
 # --------------------------------------------------------------------------
@@ -627,12 +674,257 @@ def check_managed_policy(rep: Report, rv: Resolver, logical: str, props: dict, p
         rep.equal(f"{logical}: attached to {prop.lower()}", got_names, want_names)
 
 
+def api_path(template: dict, logical: str, seen: tuple[str, ...] = ()) -> str:
+    """The path of an AWS::ApiGateway::Resource from its ParentId chain and PathPart."""
+    resources = template.get("Resources", {})
+    if logical in seen:
+        raise Unresolvable(f"ParentId cycle through {logical}")
+    res = resources.get(logical, {})
+    if res.get("Type") != "AWS::ApiGateway::Resource":
+        raise Unresolvable(f"{logical} is not an AWS::ApiGateway::Resource")
+    props = res.get("Properties", {})
+    parent = props.get("ParentId")
+    part = props.get("PathPart")
+    if not isinstance(part, str):
+        raise Unresolvable(f"{logical}: PathPart {part!r}")
+    if isinstance(parent, dict) and "Fn::GetAtt" in parent:
+        arg = parent["Fn::GetAtt"]
+        target, attr = arg.split(".", 1) if isinstance(arg, str) else arg
+        if attr == "RootResourceId":
+            return "/" + part
+    if isinstance(parent, dict) and "Ref" in parent:
+        return api_path(template, parent["Ref"], seen + (logical,)).rstrip("/") + "/" + part
+    raise Unresolvable(f"{logical}: ParentId {parent!r}")
+
+
+def check_rest_api(rep: Report, rv: Resolver, logical: str, props: dict, phys: str, apigw) -> None:
+    try:
+        api = apigw.get_rest_api(restApiId=phys)
+        rep.check(True, f"{logical}: REST API {phys} exists")
+    except Exception as exc:  # noqa: BLE001
+        rep.check(False, f"{logical}: REST API {phys} exists", str(exc))
+        return
+    try:
+        rep.equal(f"{logical}: name", api.get("name"), rv.resolve(props.get("Name")))
+    except Unresolvable as exc:
+        rep.skip(f"{logical}: name", f"cannot resolve {exc}")
+    if "Description" in props:
+        try:
+            rep.equal(f"{logical}: description", api.get("description"), rv.resolve(props["Description"]))
+        except Unresolvable as exc:
+            rep.skip(f"{logical}: description", f"cannot resolve {exc}")
+    root = [r for r in apigw.get_resources(restApiId=phys, limit=500)["items"] if r.get("path") == "/"]
+    rep.check(len(root) == 1 and root[0]["id"] == api.get("rootResourceId"),
+              f"{logical}: root resource / is the API's rootResourceId", f"root resources {root}")
+    if "EndpointConfiguration" in props:
+        rep.note(f"{logical}: moto keeps EndpointConfiguration in CloudFormation's casing and "
+                 f"reports {api.get('endpointConfiguration')!r}; not checked (cfn-lint covers it)")
+
+
+def api_resources(apigw, api_id: str) -> list[dict]:
+    items: list[dict] = []
+    for page in apigw.get_paginator("get_resources").paginate(restApiId=api_id):
+        items.extend(page["items"])
+    return items
+
+
+def check_api_resource(rep: Report, rv: Resolver, logical: str, props: dict, phys: str, apigw) -> None:
+    try:
+        api_id = rv.resolve(props.get("RestApiId"))
+        path = api_path(rv.template, logical)
+        parent_id = rv.resolve(props.get("ParentId"))
+    except Unresolvable as exc:
+        rep.skip(f"{logical}: resource path", f"cannot resolve {exc}")
+        return
+    try:
+        items = api_resources(apigw, api_id)
+    except Exception as exc:  # noqa: BLE001
+        rep.check(False, f"{logical}: get_resources of API {api_id}", str(exc))
+        return
+    match = [r for r in items if r.get("path") == path]
+    if not rep.check(len(match) == 1, f"{logical}: API {api_id} has resource {path}",
+                     f"paths: {sorted(r.get('path') for r in items)}"):
+        return
+    rep.equal(f"{logical}: {path} is the physical id", match[0]["id"], phys)
+    rep.equal(f"{logical}: {path} parent", match[0].get("parentId"), parent_id)
+
+
+def check_api_method(rep: Report, rv: Resolver, logical: str, props: dict, apigw) -> None:
+    verb = props.get("HttpMethod")
+    try:
+        api_id = rv.resolve(props.get("RestApiId"))
+        resource_id = rv.resolve(props.get("ResourceId"))
+    except Unresolvable as exc:
+        rep.skip(f"{logical}: method", f"cannot resolve {exc}")
+        return
+    res_ref = props.get("ResourceId")
+    where = resource_id
+    if isinstance(res_ref, dict) and "Ref" in res_ref:
+        try:
+            where = api_path(rv.template, res_ref["Ref"])
+        except Unresolvable:
+            pass
+    elif isinstance(res_ref, dict) and "Fn::GetAtt" in res_ref:
+        where = "/"
+    what = f"{logical}: {verb} {where}"
+    try:
+        method = apigw.get_method(restApiId=api_id, resourceId=resource_id, httpMethod=verb)
+        rep.check(True, f"{what}: get_method finds it")
+    except Exception as exc:  # noqa: BLE001
+        rep.check(False, f"{what}: get_method finds it", str(exc))
+        return
+    rep.equal(f"{what}: authorizationType", method.get("authorizationType"), props.get("AuthorizationType"))
+    if "AuthorizerId" in props:
+        rep.note(f"{what}: moto ignores AWS::ApiGateway::Authorizer and drops AuthorizerId "
+                 f"(reports {method.get('authorizerId')!r}); not checked")
+    integration = props.get("Integration", {})
+    got = method.get("methodIntegration") or {}
+    rep.equal(f"{what}: integration type", got.get("type"), integration.get("Type"))
+    if integration.get("Type") == "MOCK":
+        dropped = [k for k in ("RequestTemplates", "IntegrationResponses") if k in integration]
+        if "MethodResponses" in props:
+            dropped.append("MethodResponses")
+        if dropped:
+            rep.note(f"{what}: MOCK integration; moto drops {', '.join(dropped)}; not checked")
+        return
+    rep.equal(f"{what}: integration HTTP method", got.get("httpMethod"),
+              integration.get("IntegrationHttpMethod"))
+    try:
+        rep.equal(f"{what}: integration Uri", got.get("uri"), rv.resolve(integration.get("Uri")))
+    except Unresolvable as exc:
+        rep.skip(f"{what}: integration Uri", f"cannot resolve {exc}")
+
+
+def check_api_deployment(rep: Report, rv: Resolver, logical: str, props: dict, apigw) -> None:
+    try:
+        api_id = rv.resolve(props.get("RestApiId"))
+    except Unresolvable as exc:
+        rep.skip(f"{logical}: deployment", f"cannot resolve {exc}")
+        return
+    items = apigw.get_deployments(restApiId=api_id).get("items", [])
+    want = props.get("Description")
+    match = [d for d in items if want is None or d.get("description") == want]
+    rep.check(len(match) >= 1, f"{logical}: API {api_id} has a deployment"
+              + (f" described {want!r}" if want else ""), f"deployments: {items}")
+    stages = apigw.get_stages(restApiId=api_id).get("item", [])
+    rep.note(f"{logical}: moto gives a Deployment no physical id and ignores AWS::ApiGateway::Stage "
+             f"(the API has {len(stages)} stage(s)); stages not checked")
+
+
+def check_permission(rep: Report, rv: Resolver, logical: str, props: dict, lam,
+                     ignored_logicals: set[str]) -> None:
+    try:
+        function = rv.resolve(props.get("FunctionName"))
+    except Unresolvable as exc:
+        rep.skip(f"{logical}: permission", f"cannot resolve FunctionName: {exc}")
+        return
+    try:
+        policy = json.loads(lam.get_policy(FunctionName=function)["Policy"])
+    except Exception as exc:  # noqa: BLE001
+        rep.check(False, f"{logical}: get_policy of {function}", str(exc))
+        return
+    statements = policy.get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    want_principal = props.get("Principal")
+    wildcards: list[str] = []
+    source_arn = None
+    if "SourceArn" in props:
+        try:
+            source_arn, wildcards = rv.resolve_pattern(props["SourceArn"], ignored_logicals)
+        except Unresolvable as exc:
+            rep.skip(f"{logical}: permission", f"cannot resolve SourceArn: {exc}")
+            return
+    source_account = None
+    if "SourceAccount" in props:
+        source_account = rv.resolve(props["SourceAccount"])
+
+    def matches(st: dict) -> bool:
+        cond = st.get("Condition", {})
+        arn = cond.get("ArnLike", {}).get("AWS:SourceArn")
+        account = cond.get("StringEquals", {}).get("AWS:SourceAccount")
+        return (
+            st.get("Effect") == "Allow"
+            and st.get("Action") == props.get("Action")
+            and st.get("Principal") == {"Service": want_principal}
+            and (source_arn is None and arn is None
+                 or source_arn is not None and arn is not None and source_arn.fullmatch(arn) is not None)
+            and account == source_account
+        )
+
+    short = function.rsplit(":", 1)[-1]
+    what = (f"{logical}: {short} policy allows {props.get('Action')} to {want_principal}"
+            + (f" from {source_arn.pattern.replace(chr(92), '')}" if source_arn is not None else "")
+            + (f" (account {source_account})" if source_account else ""))
+    if wildcards:
+        what += f" [{', '.join(wildcards)}: not created by moto, matched as one ARN segment]"
+    rep.check(sum(1 for st in statements if matches(st)) == 1, what,
+              f"statements: {json.dumps(statements)}")
+
+
 # --------------------------------------------------------------------------
 # types moto ignores but others refer to: create them through the API first
 
 
-def precreate_groups(rep: Report, template: dict, iam) -> dict[str, tuple[str, str]]:
-    """Create every AWS::IAM::Group through the API; {logical: (name, arn)}."""
+Made = dict[str, tuple[str, dict[str, str]]]  # logical -> (Ref value, {GetAtt attribute: value})
+
+
+def precreate(rep: Report, template: dict, clients: dict) -> Made:
+    """Create the groups and secrets (types moto ignores) through their APIs."""
+    made = precreate_groups(rep, template, clients["iam"])
+    made.update(precreate_secrets(rep, template, clients["secretsmanager"]))
+    return made
+
+
+SECRET_PASSWORD_OPTIONS = ("PasswordLength", "ExcludeCharacters", "ExcludeNumbers",
+                           "ExcludePunctuation", "ExcludeUppercase", "ExcludeLowercase",
+                           "IncludeSpace", "RequireEachIncludedType")
+
+
+def precreate_secrets(rep: Report, template: dict, sm) -> Made:
+    """Create every AWS::SecretsManager::Secret through the API; Ref is its ARN."""
+    made: Made = {}
+    pre = Resolver(template, {}, {})
+    for logical, res in sorted(template.get("Resources", {}).items()):
+        if res.get("Type") != "AWS::SecretsManager::Secret":
+            continue
+        props = res.get("Properties", {})
+        try:
+            name = str(pre.resolve(props["Name"])) if "Name" in props else f"{STACK_NAME}-{logical}"
+            args: dict[str, Any] = {"Name": name}
+            if "Description" in props:
+                args["Description"] = str(pre.resolve(props["Description"]))
+            if "Tags" in props:
+                args["Tags"] = [{"Key": t["Key"], "Value": str(pre.resolve(t["Value"]))}
+                                for t in props["Tags"]]
+            if "SecretString" in props:
+                args["SecretString"] = str(pre.resolve(props["SecretString"]))
+            else:
+                gen = pre.resolve(props.get("GenerateSecretString", {}))
+                options = {k: gen[k] for k in SECRET_PASSWORD_OPTIONS if k in gen}
+                password = sm.get_random_password(**options)["RandomPassword"]
+                if "SecretStringTemplate" in gen and "GenerateStringKey" in gen:
+                    value = json.loads(gen["SecretStringTemplate"])
+                    value[gen["GenerateStringKey"]] = password
+                    args["SecretString"] = json.dumps(value)
+                else:
+                    args["SecretString"] = password
+        except (Unresolvable, KeyError, ValueError) as exc:
+            rep.skip(f"{logical}: pre-create secret", f"cannot build it: {exc}")
+            continue
+        arn = sm.create_secret(**args)["ARN"]
+        desc = sm.describe_secret(SecretId=arn)
+        rep.equal(f"{logical}: pre-created secret {name}", desc.get("Name"), name)
+        made[logical] = (arn, {"Id": arn})
+        rep.note(f"{logical} (AWS::SecretsManager::Secret): moto ignores this type; created through "
+                 "the Secrets Manager API and the template's references to it replaced by its ARN")
+        if "KmsKeyId" in props or "ReplicaRegions" in props:
+            rep.note(f"{logical}: KmsKeyId / ReplicaRegions not deployed; not checked")
+    return made
+
+
+def precreate_groups(rep: Report, template: dict, iam) -> Made:
+    """Create every AWS::IAM::Group through the API; Ref is its name, GetAtt Arn its ARN."""
     made = {}
     pre = Resolver(template, {}, {})
     for logical, res in sorted(template.get("Resources", {}).items()):
@@ -646,7 +938,7 @@ def precreate_groups(rep: Report, template: dict, iam) -> dict[str, tuple[str, s
             rep.skip(f"{logical}: pre-create group", f"cannot resolve {exc}")
             continue
         group = iam.create_group(GroupName=name, Path=path)["Group"]
-        made[logical] = (name, group["Arn"])
+        made[logical] = (name, {"Arn": group["Arn"]})
         rep.note(f"{logical} (AWS::IAM::Group): moto ignores this type; created through the IAM API "
                  f"as {name} and the template's references to it replaced for the deploy")
         left = [p for p in ("Policies", "ManagedPolicyArns") if p in props]
@@ -678,8 +970,8 @@ def referenced_resources(value: Any) -> set[str]:
     return found
 
 
-def replace_references(value: Any, made: dict[str, tuple[str, str]]) -> Any:
-    """The template with Ref / GetAtt Arn / Fn::Sub references to `made` spelled out."""
+def replace_references(value: Any, made: Made) -> Any:
+    """The template with Ref / GetAtt / Fn::Sub references to `made` spelled out."""
     if isinstance(value, list):
         return [replace_references(v, made) for v in value]
     if isinstance(value, str) or not isinstance(value, dict):
@@ -690,8 +982,8 @@ def replace_references(value: Any, made: dict[str, tuple[str, str]]) -> Any:
             return made[arg][0]
         if key == "Fn::GetAtt":
             logical, attr = arg.split(".", 1) if isinstance(arg, str) else arg
-            if logical in made and attr == "Arn":
-                return made[logical][1]
+            if logical in made and attr in made[logical][1]:
+                return made[logical][1][attr]
         if key == "Fn::Sub":
             text, variables = (arg, None) if isinstance(arg, str) else (arg[0], arg[1])
 
@@ -701,8 +993,9 @@ def replace_references(value: Any, made: dict[str, tuple[str, str]]) -> Any:
                     return m.group(0)
                 if name in made:
                     return made[name][0]
-                if name.endswith(".Arn") and name[:-4] in made:
-                    return made[name[:-4]][1]
+                logical, _, attr = name.partition(".")
+                if logical in made and attr in made[logical][1]:
+                    return made[logical][1][attr]
                 return m.group(0)
 
             text = re.sub(r"\$\{([^!}][^}]*)\}", spell, text)
@@ -789,7 +1082,8 @@ def run(template_path: Path, endpoint: str, log_path: Path) -> Report:
     )
     clients = {
         svc: session.client(svc, endpoint_url=endpoint)
-        for svc in ("cloudformation", "s3", "lambda", "iam", "logs", "sns", "sqs")
+        for svc in ("cloudformation", "s3", "lambda", "iam", "logs", "sns", "sqs",
+                    "apigateway", "secretsmanager")
     }
     cfn, s3 = clients["cloudformation"], clients["s3"]
 
@@ -807,7 +1101,7 @@ def run(template_path: Path, endpoint: str, log_path: Path) -> Report:
     for p in params:
         print(f"param - {p['ParameterKey']} = {p['ParameterValue']}")
 
-    precreated = precreate_groups(rep, template, clients["iam"])
+    precreated = precreate(rep, template, clients)
     # Outputs naming a resource moto ignores: moto answers HTTP 500 to a GetAtt on one
     # (AttributeError in validate_outputs) and would give None for a Ref. Not deployed.
     ignored_logicals = {lg for lg, res in resources.items()
@@ -867,8 +1161,10 @@ def run(template_path: Path, endpoint: str, log_path: Path) -> Report:
 
     rv = Resolver(template, {p["ParameterKey"]: p["ParameterValue"] for p in params}, clients)
     rv.physical = physical
-    for logical, (name, _arn) in precreated.items():
-        physical[logical] = name
+    for logical, (ref_value, _attrs) in precreated.items():
+        physical[logical] = ref_value
+    not_created = {lg for lg, res in resources.items()
+                   if res.get("Type") in ignored and lg not in precreated}
 
     checkers = {
         "AWS::S3::Bucket": lambda lg, pr, ph: check_bucket(rep, rv, lg, pr, ph, s3),
@@ -879,6 +1175,12 @@ def run(template_path: Path, endpoint: str, log_path: Path) -> Report:
         "AWS::SQS::Queue": lambda lg, pr, ph: check_queue(rep, rv, lg, pr, ph, clients["sqs"]),
         "AWS::IAM::User": lambda lg, pr, ph: check_user(rep, rv, lg, pr, ph, clients["iam"]),
         "AWS::IAM::ManagedPolicy": lambda lg, pr, ph: check_managed_policy(rep, rv, lg, pr, ph, clients["iam"]),
+        "AWS::ApiGateway::RestApi": lambda lg, pr, ph: check_rest_api(rep, rv, lg, pr, ph, clients["apigateway"]),
+        "AWS::ApiGateway::Resource": lambda lg, pr, ph: check_api_resource(rep, rv, lg, pr, ph, clients["apigateway"]),
+        # moto gives these no physical id (""): they are found through their API / function.
+        "AWS::ApiGateway::Method": lambda lg, pr, _ph: check_api_method(rep, rv, lg, pr, clients["apigateway"]),
+        "AWS::ApiGateway::Deployment": lambda lg, pr, _ph: check_api_deployment(rep, rv, lg, pr, clients["apigateway"]),
+        "AWS::Lambda::Permission": lambda lg, pr, _ph: check_permission(rep, rv, lg, pr, clients["lambda"], not_created),
     }
 
     for logical, res in sorted(resources.items()):

@@ -60,10 +60,10 @@ pub(crate) fn secret(stack: &mut Stack, key: &Key, spec: &SecretSpec) {
     }
     secret.metadata.insert(
         "checkov".into(),
-        skip(&[
-            ("CKV_AWS_149", "Encrypted with the AWS managed key aws/secretsmanager; a customer KMS key is opt-in"),
-            ("CKV2_AWS_57", "Rotation needs a rotation function that knows the credential's system; opt-in"),
-        ]),
+        skip(&[(
+            "CKV_AWS_149",
+            "Encrypted with the AWS managed key aws/secretsmanager; a customer KMS key is opt-in",
+        )]),
     );
     stack.template.add(id(key), secret);
     // Secret ARNs end in 6 random characters: `-??????` in standalone policies.
