@@ -31,7 +31,7 @@ fn new_scaffolds_and_builds_the_example() {
     let template = read(&project.join("infra/template.json"));
     assert!(template.contains("\"demo-transcode\""));
     assert!(
-        stdout(&output).contains("gen build: 34 created, 0 updated, 0 unchanged, 0 removed"),
+        stdout(&output).contains("gen build: 40 created, 0 updated, 0 unchanged, 0 removed"),
         "{}",
         stdout(&output)
     );

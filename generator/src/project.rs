@@ -19,6 +19,7 @@ pub mod layout {
     pub const TEMPLATE: &str = crate::constructs::MAIN_TEMPLATE;
     pub const BILLING_TEMPLATE: &str = crate::constructs::BILLING_TEMPLATE;
     pub const POLICIES: &str = "policies";
+    pub const SITE: &str = "site";
     pub const FUNCTIONS: &str = "functions";
 }
 
@@ -187,6 +188,11 @@ pub fn generate(
     schema.push('\n');
     add(layout::SCHEMA.into(), schema, Owner::Managed);
 
+    if let (Some(site), Some(auth)) = (&model.site, &model.auth) {
+        for (path, contents, owner) in site_files(model, site, auth)? {
+            add(path, contents, owner);
+        }
+    }
     if !model.functions.is_empty() {
         let templates = Templates::new()?;
         for (path, contents, owner) in templates.functions(model)? {
@@ -194,6 +200,77 @@ pub fn generate(
         }
     }
     Ok(files.into_values().collect())
+}
+
+/// The website's templates (`site-template/` in the repository), with the path each renders
+/// to under `site/` and who owns the result.
+const SITE_TEMPLATES: &[(&str, &str, Owner)] = &[
+    (
+        "index.html",
+        include_str!("../../site-template/index.html.tera"),
+        Owner::User,
+    ),
+    (
+        "js/user-controller.js",
+        include_str!("../../site-template/js/user-controller.js.tera"),
+        Owner::User,
+    ),
+    (
+        "js/config.js",
+        include_str!("../../site-template/js/config.js.tera"),
+        Owner::Managed,
+    ),
+    (
+        "package.json",
+        include_str!("../../site-template/package.json.tera"),
+        Owner::User,
+    ),
+    (
+        "scripts/vendor.mjs",
+        include_str!("../../site-template/scripts/vendor.mjs.tera"),
+        Owner::User,
+    ),
+    (
+        ".gitignore",
+        include_str!("../../site-template/gitignore.tera"),
+        Owner::User,
+    ),
+];
+
+fn site_files(
+    model: &Model,
+    site: &crate::model::SiteSpec,
+    auth: &crate::model::AuthSpec,
+) -> Result<Vec<(String, String, Owner)>, GenerateError> {
+    let json = |value: &str| serde_json::to_string(value).expect("strings serialise");
+    let mut context = tera::Context::new();
+    context.insert("title", &site.title);
+    context.insert("port", &site.port);
+    context.insert("package_name", &format!("{}-site", model.project));
+    // Values for JavaScript are JSON-encoded here, so no manifest text can break the script.
+    context.insert("domain", &json(&auth.domain));
+    context.insert("client_id", &json(&auth.client_id));
+    context.insert("audience", &json(&auth.audience));
+    // Until `gen deploy` knows the API's URL.
+    context.insert("api_url", "null");
+    let mut tera = tera::Tera::default();
+    tera.autoescape_on(Vec::<&str>::new());
+    let mut out = Vec::new();
+    for (path, text, owner) in SITE_TEMPLATES {
+        tera.add_raw_template(path, text)
+            .map_err(|e| GenerateError::Render {
+                template: path,
+                message: e.to_string(),
+            })?;
+        let rendered = tera
+            .render(path, &context)
+            .map_err(|e| GenerateError::Render {
+                template: path,
+                message: format!("{e:?}"),
+            })?;
+        out.push((format!("{}/{path}", layout::SITE), rendered, *owner));
+    }
+    Ok(out)
 }
 
 /// The embedded tera templates of generated source code.

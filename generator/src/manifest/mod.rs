@@ -92,6 +92,11 @@ pub struct Manifest {
     #[serde(default)]
     pub api: Option<Api>,
 
+    /// The website (`site/`): a Bootstrap page with Auth0 sign-in, the user's profile, and a
+    /// call to the API. Needs `auth:`.
+    #[serde(default)]
+    pub site: Option<Site>,
+
     /// Assumptions about how much the app is used, for `gen cost`'s monthly estimate. Every
     /// figure has a default; set the ones you know.
     #[serde(default)]
@@ -117,6 +122,20 @@ pub struct Secret {
     #[serde(default = "default_password_length")]
     #[schemars(default = "default_password_length", range(min = 16, max = 4096))]
     pub password_length: u32,
+}
+
+/// The website's settings.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Site {
+    /// The page's title. Default: the project's name.
+    #[serde(default)]
+    #[schemars(length(min = 1, max = 80))]
+    pub title: Option<String>,
+    /// Port of the local development server (`npm start` in `site/`, on 127.0.0.1).
+    #[serde(default = "default_site_port")]
+    #[schemars(default = "default_site_port", range(min = 1024, max = 65535))]
+    pub port: u16,
 }
 
 /// The identity provider. In the Auth0 dashboard: an application of type "Single Page
@@ -701,6 +720,9 @@ fn default_timeout() -> u32 {
 }
 fn default_log_retention() -> u32 {
     30
+}
+fn default_site_port() -> u16 {
+    8100
 }
 fn default_password_length() -> u32 {
     32

@@ -155,7 +155,14 @@ pub struct Model {
     pub secrets: BTreeMap<Key, SecretSpec>,
     pub auth: Option<AuthSpec>,
     pub api: Option<ApiSpec>,
+    pub site: Option<SiteSpec>,
     pub usage: UsageSpec,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SiteSpec {
+    pub title: String,
+    pub port: u16,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -490,6 +497,37 @@ impl Validator<'_> {
             .as_ref()
             .map(|a| self.api(a, &names.functions, auth.is_some()));
         let secrets = self.secrets(&m.secrets);
+        let site = m.site.as_ref().map(|site| {
+            if auth.is_none() {
+                self.key_error(
+                    Diagnostic::new("site", "a site without sign-in")
+                        .hint("add `auth:` (the site signs users in with it)"),
+                );
+            }
+            let title = site.title.clone().unwrap_or_else(|| m.name.clone());
+            if title.is_empty()
+                || title.len() > 80
+                || title.contains(['<', '>', '&', '"', '\'', '{', '}'])
+            {
+                self.error(
+                    Diagnostic::new(
+                        "site.title",
+                        format!("`{title}` cannot be a page title here"),
+                    )
+                    .expected("1 to 80 characters without < > & \" ' { }"),
+                );
+            }
+            if site.port < 1024 {
+                self.error(
+                    Diagnostic::new("site.port", format!("port {}", site.port))
+                        .expected("1024 to 65535"),
+                );
+            }
+            SiteSpec {
+                title,
+                port: site.port,
+            }
+        });
         let nothing = m.buckets.is_empty()
             && m.functions.is_empty()
             && m.alerts.is_none()
@@ -523,6 +561,7 @@ impl Validator<'_> {
             secrets,
             auth,
             api,
+            site,
             usage,
         }
     }
