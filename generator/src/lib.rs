@@ -88,6 +88,12 @@ fn notes(model: &model::Model) -> Vec<String> {
             billing.monthly_limit_usd
         ));
     }
+    if let Some(site) = &model.site {
+        notes.push(format!(
+            "the site: `cd site && npm install && npm start` serves http://127.0.0.1:{port}; allow that URL in the Auth0 application's callback, logout and web-origin settings",
+            port = site.port
+        ));
+    }
     if let Some(audit) = &model.audit
         && !audit.buckets.is_empty()
     {
