@@ -1,0 +1,623 @@
+#!/usr/bin/env node
+// End-to-end test of the generated website, as a person would use it, in headless Chromium.
+//
+// Usage: node tests/site_e2e/run.mjs [--site DIR] [--lambda DIR] [--template FILE] [--out DIR]
+//                                     [--chromium PATH]
+//   --site      the generated site (default output/site); it is COPIED to OUT/site, where
+//               `npm install` runs (its postinstall fills vendor/) and js/config.js is
+//               replaced with the local tenant, client, audience and API
+//   --lambda    the release bootstraps: LAMBDA/authorizer/bootstrap, LAMBDA/user-profile/bootstrap
+//               (default target/lambda, built by tests/run's "release" step)
+//   --template  the generated CloudFormation template (default output/infra/template.json): the
+//               local API takes the authorizer's identity validation expression, the preflight's
+//               CORS headers and the gateway responses' headers from it
+//   --out       artifacts: screenshots, logs, the site copy (default target/site-e2e)
+//   --chromium  the browser (default /usr/bin/chromium; never downloaded)
+//
+// Everything listens on 127.0.0.1 only (different ports, the same host: this Chromium blocks
+// third-party cookies, which silent authentication after a reload needs):
+//   provider.mjs  a fake Auth0 tenant (oidc-provider) with one user and a password
+//   api.mjs       API Gateway's part: the real authorizer and user-profile bootstraps, each behind
+//                 its own Lambda Runtime API
+//   the site      served by local-web-server from the copy's own node_modules
+// Prints one line per step and `site_e2e: N passed, M failed[, K skipped]`; exits non-zero on a
+// failure. Every process it starts is stopped by PID, whatever happens. Waits are on DOM state
+// and bounded; the whole browser part has a 60 s budget.
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync,
+} from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '../..');
+const BUDGET_MS = 60_000; // servers + browser steps
+const STEP_TIMEOUT_MS = 15_000;
+const INSTALL_TIMEOUT_MS = 300_000;
+const CLIENT_ID = 'site-e2e-spa-client';
+const AUDIENCE = 'https://api.site-e2e.example';
+const API_PATH = '/user-profile';
+const USER = {
+  id: 'auth0|site-e2e-viewer',
+  email: 'viewer@site-e2e.example',
+  password: 'correct horse battery staple',
+  name: 'Ada Viewer',
+};
+const CHROMIUM_ARGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+const VENDOR_SCRIPTS = ['vendor/auth0-spa-js.production.js', 'vendor/bootstrap.bundle.min.js'];
+
+// ---------------------------------------------------------------------------- arguments
+
+function parseArgs(argv) {
+  const opts = {
+    site: path.join(ROOT, 'output/site'),
+    lambda: path.join(ROOT, 'target/lambda'),
+    template: path.join(ROOT, 'output/infra/template.json'),
+    out: path.join(ROOT, 'target/site-e2e'),
+    chromium: '/usr/bin/chromium',
+  };
+  for (let i = 0; i < argv.length; i += 1) {
+    const key = argv[i].replace(/^--/, '');
+    if (!argv[i].startsWith('--') || !(key in opts) || i + 1 >= argv.length) {
+      console.error('usage: node tests/site_e2e/run.mjs [--site DIR] [--lambda DIR] [--template FILE] [--out DIR] [--chromium PATH]');
+      process.exit(2);
+    }
+    opts[key] = path.resolve(argv[(i += 1)]);
+  }
+  return opts;
+}
+
+const opts = parseArgs(process.argv.slice(2));
+const OUT = opts.out;
+mkdirSync(OUT, { recursive: true });
+for (const f of ['provider.log', 'api.log', 'site-server.log', 'browser-console.log', 'site-npm-install.log',
+  'authorizer.log', 'user-profile.log', 'signed-in.png', 'signed-out.png', 'failure.png']) {
+  rmSync(path.join(OUT, f), { force: true });
+}
+const logTo = (file) => (line) => appendFileSync(path.join(OUT, file), `${new Date().toISOString()} ${line}\n`);
+const providerLog = logTo('provider.log');
+const apiLog = logTo('api.log');
+const consoleLog = logTo('browser-console.log');
+
+// oidc-provider warns on stderr (unsupported runtime: node 20, in-memory adapter): into its log.
+let providerWarnings = 0;
+const warn = console.warn;
+console.warn = (...args) => {
+  if (String(args[0]).startsWith('oidc-provider')) {
+    providerWarnings += 1;
+    providerLog(args.join(' '));
+  } else {
+    warn(...args);
+  }
+};
+const { startProvider } = await import('./provider.mjs');
+const { LambdaFunction, gatewayFromTemplate, startApi } = await import('./api.mjs');
+const { chromium } = await import('playwright-core');
+
+// ---------------------------------------------------------------------------- steps
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+const deadline = { at: Infinity };
+const left = () => Math.max(1, Math.min(STEP_TIMEOUT_MS, deadline.at - Date.now()));
+let onFailure = async () => {};
+
+class StepFailed extends Error {}
+const check = (cond, message) => {
+  if (!cond) throw new StepFailed(message);
+};
+
+async function step(name, fn) {
+  if (failed) {
+    skipped += 1;
+    console.log(`skip - ${name}`);
+    return undefined;
+  }
+  const start = performance.now();
+  try {
+    if (Date.now() > deadline.at) throw new StepFailed(`over the ${BUDGET_MS / 1000} s budget`);
+    const seen = await fn();
+    passed += 1;
+    console.log(`ok   - ${name}${seen ? `: ${seen}` : ''} [${((performance.now() - start) / 1000).toFixed(2)} s]`);
+    return seen;
+  } catch (err) {
+    failed += 1;
+    // Playwright's messages end with the browser's launch log: keep the call log only.
+    const message = err instanceof StepFailed
+      ? err.message
+      : String(err.message ?? err).split('Browser logs:')[0].trim().split('\n').slice(0, 8).join('\n       ');
+    console.log(`FAIL - ${name}: ${message} [${((performance.now() - start) / 1000).toFixed(2)} s]`);
+    try {
+      await onFailure();
+    } catch (e) {
+      console.log(`       (while collecting failure details: ${e.message})`);
+    }
+    return undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------- helpers
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function b64json(part) {
+  return JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+}
+
+function tail(file, lines = 15) {
+  try {
+    return readFileSync(path.join(OUT, file), 'utf8').trimEnd().split('\n').slice(-lines)
+      .map((l) => l.replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z /, '')).join('\n       ');
+  } catch {
+    return '(none)';
+  }
+}
+
+const children = []; // {name, proc}
+
+function stopChild(child) {
+  const { proc } = child;
+  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      try {
+        process.kill(proc.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      setTimeout(resolve, 200);
+    }, 3000);
+    proc.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    try {
+      process.kill(proc.pid, 'SIGTERM');
+    } catch {
+      clearTimeout(timer);
+      resolve();
+    }
+  });
+}
+
+async function waitForHttp(url, proc, ms) {
+  const until = Date.now() + ms;
+  let last = '';
+  while (Date.now() < until) {
+    if (proc.exitCode !== null || proc.signalCode !== null) {
+      throw new StepFailed(`the server exited (${proc.exitCode ?? proc.signalCode}) before answering ${url}`);
+    }
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      if (res.ok) return res;
+      last = `HTTP ${res.status}`;
+    } catch (err) {
+      last = err.cause?.code ?? err.message;
+    }
+    await new Promise((r) => setTimeout(r, 100)); // polling a port, not waiting on the page
+  }
+  throw new StepFailed(`${url} did not answer 200 within ${ms / 1000} s (last: ${last})`);
+}
+
+// ---------------------------------------------------------------------------- the run
+
+const state = {};
+const cleanups = [];
+let cleaning = null;
+
+async function cleanup() {
+  cleaning ??= (async () => {
+    for (const fn of cleanups.reverse()) {
+      try {
+        await Promise.race([fn(), new Promise((r) => setTimeout(r, 10_000))]);
+      } catch (err) {
+        console.log(`cleanup: ${err.message}`);
+      }
+    }
+    await Promise.all(children.map(stopChild));
+  })();
+  return cleaning;
+}
+
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.once(sig, async () => {
+    console.log(`site_e2e: ${sig}, stopping everything`);
+    failed += 1;
+    await cleanup();
+    console.log(`site_e2e: ${passed} passed, ${failed} failed (interrupted)`);
+    process.exit(sig === 'SIGINT' ? 130 : 143);
+  });
+}
+
+async function main() {
+  const version = (pkg) => JSON.parse(readFileSync(path.join(HERE, 'node_modules', pkg, 'package.json'), 'utf8')).version;
+  console.log(`playwright-core ${version('playwright-core')}; oidc-provider ${version('oidc-provider')}; `
+    + `node ${process.version}; artifacts in ${path.relative(process.cwd(), OUT) || '.'}`);
+
+  // -- the site copy -------------------------------------------------------------------
+  const site = path.join(OUT, 'site');
+  await step('site: copy and npm install (postinstall fills vendor/)', async () => {
+    check(existsSync(path.join(opts.site, 'index.html')), `${opts.site}/index.html is missing (has the generator written the site?)`);
+    check(existsSync(path.join(opts.site, 'package.json')), `${opts.site}/package.json is missing`);
+    rmSync(site, { recursive: true, force: true });
+    cpSync(opts.site, site, {
+      recursive: true,
+      filter: (src) => !['node_modules', 'vendor'].includes(path.relative(opts.site, src).split(path.sep)[0]),
+    });
+    const ci = existsSync(path.join(site, 'package-lock.json'));
+    const args = [ci ? 'ci' : 'install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=warn'];
+    const start = Date.now();
+    const r = spawnSync('npm', args, { cwd: site, encoding: 'utf8', timeout: INSTALL_TIMEOUT_MS });
+    writeFileSync(path.join(OUT, 'site-npm-install.log'), `$ npm ${args.join(' ')}\n${r.stdout}\n${r.stderr}`);
+    check(r.status === 0, `npm ${args[0]} failed (${r.error?.message ?? `exit ${r.status}`}): see site-npm-install.log\n       ${(r.stderr ?? '').trim().split('\n').slice(-8).join('\n       ')}`);
+    const index = readFileSync(path.join(site, 'index.html'), 'utf8');
+    for (const script of [...VENDOR_SCRIPTS, 'js/config.js', 'js/user-controller.js']) {
+      check(index.includes(`src="${script}"`), `index.html does not load ${script}`);
+      check(existsSync(path.join(site, script)), `${script} is missing after npm ${args[0]}`);
+    }
+    const pkg = JSON.parse(readFileSync(path.join(site, 'package.json'), 'utf8'));
+    const spa = JSON.parse(readFileSync(path.join(site, 'node_modules/@auth0/auth0-spa-js/package.json'), 'utf8')).version;
+    const bs = JSON.parse(readFileSync(path.join(site, 'node_modules/bootstrap/package.json'), 'utf8')).version;
+    state.wsCli = path.join(site, 'node_modules/local-web-server/bin/cli.js');
+    const lws = existsSync(state.wsCli)
+      ? JSON.parse(readFileSync(path.join(site, 'node_modules/local-web-server/package.json'), 'utf8')).version
+      : 'missing';
+    return `npm ${args[0]} ${((Date.now() - start) / 1000).toFixed(1)} s; auth0-spa-js ${spa}, bootstrap ${bs}, `
+      + `local-web-server ${lws}; npm start = ${JSON.stringify(pkg.scripts?.start ?? null)}`;
+  });
+
+  // -- servers ---------------------------------------------------------------------------
+  deadline.at = Date.now() + BUDGET_MS;
+  await step('servers: provider, authorizer + user-profile bootstraps, API, site on 127.0.0.1', async () => {
+    const authorizerBin = path.join(opts.lambda, 'authorizer/bootstrap');
+    const profileBin = path.join(opts.lambda, 'user-profile/bootstrap');
+    for (const bin of [authorizerBin, profileBin]) {
+      check(existsSync(bin), `${bin} is missing (tests/run's "release" step builds it)`);
+    }
+    check(existsSync(opts.template), `${opts.template} is missing`);
+
+    const sitePort = await freePort();
+    state.siteOrigin = `http://127.0.0.1:${sitePort}`;
+    const gateway = gatewayFromTemplate(JSON.parse(readFileSync(opts.template, 'utf8')), { path: API_PATH, siteOrigin: state.siteOrigin });
+    check(gateway.hasGet, `the template has no GET ${API_PATH}`);
+    check(gateway.getAuthorization === 'CUSTOM', `GET ${API_PATH} is not behind the authorizer (AuthorizationType ${gateway.getAuthorization})`);
+    check(gateway.preflight, `the template has no OPTIONS ${API_PATH} (CORS preflight)`);
+    state.gateway = gateway;
+
+    const provider = await startProvider({ siteOrigin: state.siteOrigin, clientId: CLIENT_ID, audience: AUDIENCE, user: USER, log: providerLog });
+    cleanups.push(() => provider.close());
+    state.provider = provider;
+
+    const authorizer = new LambdaFunction({
+      name: 'site-e2e-authorizer',
+      binary: authorizerBin,
+      logPath: path.join(OUT, 'authorizer.log'),
+      env: { AUTH_ISSUER: provider.issuer, AUTH_JWKS_URL: provider.jwksUrl, AUTH_AUDIENCE: AUDIENCE },
+    });
+    const profile = new LambdaFunction({
+      name: 'site-e2e-user-profile',
+      binary: profileBin,
+      logPath: path.join(OUT, 'user-profile.log'),
+      env: {
+        DB_CREDENTIALS_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:site-e2e-db-AbCdEf',
+        CORS_ORIGIN: state.siteOrigin,
+      },
+    });
+    for (const fn of [authorizer, profile]) {
+      cleanups.push(() => fn.stop());
+      await fn.start();
+    }
+    state.authorizer = authorizer;
+    state.profile = profile;
+
+    state.calls = [];
+    const api = await startApi({
+      path: API_PATH,
+      gateway,
+      authorizer,
+      backend: profile,
+      record: (entry) => {
+        state.calls.push(entry);
+        apiLog(JSON.stringify(entry));
+      },
+    });
+    cleanups.push(() => api.close());
+    state.api = api;
+
+    writeFileSync(path.join(site, 'js/config.js'), `// Written by tests/site_e2e/run.mjs: the local tenant and API.
+window.appConfig = {
+  auth0: {
+    domain: ${JSON.stringify(provider.origin)},
+    clientId: ${JSON.stringify(CLIENT_ID)},
+    audience: ${JSON.stringify(AUDIENCE)},
+  },
+  apiUrl: ${JSON.stringify(api.origin)},
+};
+`);
+
+    // The site: local-web-server from the copy's node_modules, by its own PID.
+    const out = path.join(OUT, 'site-server.log');
+    let cmd;
+    let server;
+    if (existsSync(state.wsCli)) {
+      cmd = [process.execPath, state.wsCli, '--hostname', '127.0.0.1', '--port', String(sitePort), '--directory', site];
+      server = 'local-web-server';
+    } else {
+      cmd = ['python3', '-m', 'http.server', '--bind', '127.0.0.1', '--directory', site, String(sitePort)];
+      server = 'python3 -m http.server (no local-web-server in the site\'s node_modules)';
+    }
+    const proc = spawn(cmd[0], cmd.slice(1), { cwd: site, stdio: ['ignore', 'pipe', 'pipe'] });
+    proc.stdout.on('data', (d) => appendFileSync(out, d));
+    proc.stderr.on('data', (d) => appendFileSync(out, d));
+    children.push({ name: 'site server', proc });
+    await waitForHttp(`${state.siteOrigin}/`, proc, Math.min(left(), 15_000));
+    await waitForHttp(`${state.siteOrigin}/js/config.js`, proc, 2000);
+
+    return `provider ${provider.issuer}, API ${api.origin}, site ${state.siteOrigin} (${server}); `
+      + `template CORS origin ${gateway.templateOrigins.join(',') || 'none'} -> ${state.siteOrigin}`;
+  });
+
+  // -- the browser ----------------------------------------------------------------------
+  let page;
+  await step('browser: headless Chromium (playwright-core, no download)', async () => {
+    check(existsSync(opts.chromium), `${opts.chromium} is missing (apt-get install chromium)`);
+    const profileDir = mkdtempSync(path.join(os.tmpdir(), 'site-e2e-chromium.'));
+    cleanups.push(async () => rmSync(profileDir, { recursive: true, force: true }));
+    const context = await chromium.launchPersistentContext(profileDir, {
+      executablePath: opts.chromium,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: { width: 1100, height: 700 },
+      timeout: left(),
+    });
+    cleanups.push(() => context.close());
+    state.context = context;
+    page = context.pages()[0] ?? (await context.newPage());
+    state.pageErrors = [];
+    state.tokens = [];
+    page.on('console', (m) => consoleLog(`[${m.type()}] ${m.text()} (${m.location().url ?? ''})`));
+    page.on('pageerror', (e) => {
+      state.pageErrors.push(e.message);
+      consoleLog(`[pageerror] ${e.message}`);
+    });
+    page.on('requestfailed', (r) => consoleLog(`[requestfailed] ${r.method()} ${r.url()} ${r.failure()?.errorText ?? ''}`));
+    page.on('request', (r) => {
+      if (r.url().startsWith(state.api.origin) && r.method() === 'GET') {
+        const auth = r.headers().authorization ?? '';
+        if (auth.startsWith('Bearer ')) state.tokens.push(auth.slice(7));
+      }
+    });
+    onFailure = async () => {
+      if (!page.isClosed()) {
+        await page.screenshot({ path: path.join(OUT, 'failure.png'), timeout: 5000 }).catch(() => {});
+        const where = page.url();
+        const bodyState = await page.evaluate(() => document.body?.dataset.authState ?? null).catch(() => null);
+        console.log(`       page ${where} data-auth-state=${bodyState}; screenshot ${path.relative(process.cwd(), path.join(OUT, 'failure.png'))}`);
+      }
+      console.log(`       browser console (last lines):\n       ${tail('browser-console.log', 10)}`);
+      console.log(`       API calls: ${JSON.stringify(state.calls ?? [])}`);
+      console.log(`       provider (last lines):\n       ${tail('provider.log', 8)}`);
+      console.log(`       authorizer log:\n       ${tail('authorizer.log', 5)}`);
+      console.log(`       user-profile log:\n       ${tail('user-profile.log', 5)}`);
+    };
+    const version = context.browser()?.version() ?? spawnSync(opts.chromium, ['--version'], { encoding: 'utf8' }).stdout.trim();
+    return version;
+  });
+
+  const authState = () => page.evaluate(() => document.body?.dataset.authState ?? null);
+  const waitAuthState = async (want) => {
+    try {
+      await page.locator(`body[data-auth-state="${want}"]`).waitFor({ state: 'attached', timeout: left() });
+    } catch {
+      throw new StepFailed(`data-auth-state is ${JSON.stringify(await authState().catch(() => null))}, expected "${want}" (waited ${left() / 1000 | 0} s)`);
+    }
+  };
+  const visible = (sel) => page.locator(sel).isVisible();
+
+  await step('open the site: signed out', async () => {
+    const res = await page.goto(`${state.siteOrigin}/`, { timeout: left() });
+    check(res?.ok(), `GET / answered ${res?.status()}`);
+    await waitAuthState('out');
+    check(await visible('#btn-login'), '#btn-login (Sign in) is not visible');
+    check(!(await visible('#btn-logout')), '#btn-logout (Sign out) is visible while signed out');
+    check(!(await visible('#profile')), '#profile is visible while signed out');
+    return `data-auth-state="out", Sign in shown`;
+  });
+
+  await step('Sign in: the provider\'s login form', async () => {
+    await page.click('#btn-login', { timeout: left() });
+    await page.locator('#login-form').waitFor({ timeout: left() });
+    const url = new URL(page.url());
+    check(url.origin === state.provider.origin && url.pathname.startsWith('/interaction/'), `login form at ${page.url()}`);
+    return `at ${url.origin}${url.pathname.replace(/[^/]+$/, '…')}`;
+  });
+
+  await step('wrong password: refused, still on the login form', async () => {
+    await page.fill('#login', USER.email, { timeout: left() });
+    await page.fill('#password', 'not the password', { timeout: left() });
+    const [res] = await Promise.all([
+      page.waitForResponse((r) => r.url().includes('/login') && r.request().method() === 'POST', { timeout: left() }),
+      page.click('#submit', { timeout: left() }),
+    ]);
+    check(res.status() === 401, `the login POST answered ${res.status()}, expected 401`);
+    await page.locator('#login-error').waitFor({ timeout: left() });
+    return `HTTP 401, "${(await page.textContent('#login-error')).trim()}"`;
+  });
+
+  await step('right password: back on the site, signed in with name and picture', async () => {
+    await page.fill('#login', USER.email, { timeout: left() });
+    await page.fill('#password', USER.password, { timeout: left() });
+    await page.click('#submit', { timeout: left() });
+    await page.waitForURL((u) => u.origin === state.siteOrigin, { timeout: left() });
+    await waitAuthState('in');
+    const url = new URL(page.url());
+    check(!url.searchParams.has('code') && !url.searchParams.has('state'), `code/state left in the URL: ${page.url()}`);
+    const name = (await page.textContent('#profile-name')).trim();
+    check(name === USER.name, `#profile-name is ${JSON.stringify(name)}, expected ${JSON.stringify(USER.name)}`);
+    check(await visible('#profile'), '#profile is not visible');
+    check(await visible('#btn-logout'), '#btn-logout (Sign out) is not visible');
+    check(!(await visible('#btn-login')), '#btn-login (Sign in) is still visible');
+    const src = await page.getAttribute('#profile-picture', 'src');
+    check(src === state.provider.avatarUrl, `#profile-picture src is ${JSON.stringify(src)}, expected ${state.provider.avatarUrl}`);
+    await page.waitForFunction(() => {
+      const img = document.getElementById('profile-picture');
+      return img.complete && img.naturalWidth > 0;
+    }, null, { timeout: left() });
+    return `data-auth-state="in", name "${name}", picture loaded`;
+  });
+
+  const callApi = async () => {
+    const before = state.calls.length;
+    await page.evaluate(() => {
+      document.getElementById('api-result').textContent = '';
+    });
+    await page.click('#btn-call-api', { timeout: left() });
+    try {
+      await page.waitForFunction((sub) => {
+        const t = document.getElementById('api-result').textContent;
+        return t.includes(sub) || /HTTP \d{3}|Error/.test(t);
+      }, USER.id, { timeout: left() });
+    } catch {
+      throw new StepFailed(`#api-result stayed ${JSON.stringify(await page.textContent('#api-result'))}`);
+    }
+    const text = (await page.textContent('#api-result')).trim();
+    const calls = state.calls.slice(before).filter((c) => c.method === 'GET');
+    check(text.includes(USER.id), `#api-result is ${JSON.stringify(text)}; API calls ${JSON.stringify(calls)}`);
+    check(calls.length === 1 && calls[0].status === 200 && calls[0].authorizer === 'Allow',
+      `expected one GET ${API_PATH} allowed by the authorizer with 200, got ${JSON.stringify(calls)}`);
+    return { text, call: calls[0] };
+  };
+
+  await step('Call API: the authorizer allows the access token, user-profile answers the caller\'s sub', async () => {
+    const { text } = await callApi();
+    const body = JSON.parse(text);
+    check(body.caller === USER.id, `caller is ${JSON.stringify(body.caller)}, expected ${USER.id}`);
+    const token = state.tokens.at(-1);
+    check(token, 'no Bearer token seen on the API request');
+    const [h, p] = token.split('.');
+    const header = b64json(h);
+    const claims = b64json(p);
+    check(header.alg === 'RS256' && header.kid, `token header ${JSON.stringify(header)}`);
+    check(claims.iss === state.provider.issuer, `iss ${claims.iss}`);
+    check([].concat(claims.aud).includes(AUDIENCE), `aud ${JSON.stringify(claims.aud)}`);
+    check(claims.sub === USER.id, `sub ${claims.sub}`);
+    state.token = token;
+    await page.screenshot({ path: path.join(OUT, 'signed-in.png'), timeout: left() });
+    return `200 ${JSON.stringify(body)}; token ${header.alg}/${header.typ} kid ${header.kid}, aud ${JSON.stringify(claims.aud)}, `
+      + `scope "${claims.scope ?? ''}"; screenshot ${path.relative(process.cwd(), path.join(OUT, 'signed-in.png'))}`;
+  });
+
+  const fetchFromPage = (token) => page.evaluate(async ({ url, token: t }) => {
+    try {
+      const r = await fetch(url, t === null ? {} : { headers: { Authorization: `Bearer ${t}` } });
+      return { status: r.status, body: await r.text() };
+    } catch (e) {
+      return { status: null, body: `${e.name}: ${e.message}` };
+    }
+  }, { url: `${state.api.origin}${API_PATH}`, token });
+
+  await step('tampered token (one signature character flipped): 401 readable by the page', async () => {
+    const [h, p, s] = state.token.split('.');
+    const i = 10; // inside the signature, away from base64url's padding bits at the end
+    const tampered = `${h}.${p}.${s.slice(0, i)}${s[i] === 'A' ? 'B' : 'A'}${s.slice(i + 1)}`;
+    const before = state.authorizer.invocations;
+    const r = await fetchFromPage(tampered);
+    check(r.status === 401, `got ${r.status} ${r.body} (null: the browser refused the answer, e.g. no CORS header on the gateway response)`);
+    check(state.authorizer.invocations === before + 1, 'the authorizer was not invoked');
+    const refusal = readFileSync(path.join(OUT, 'authorizer.log'), 'utf8').trim().split('\n').filter((l) => l.includes('Unauthorized')).at(-1) ?? '';
+    check(refusal.includes('InvalidSignature'), `the authorizer logged ${JSON.stringify(refusal)}, expected InvalidSignature`);
+    return `401 ${r.body}; authorizer: ${refusal.replace(/^.*Unauthorized: /, 'Unauthorized: ')}`;
+  });
+
+  await step('no token: 401 from the gateway, the authorizer not invoked', async () => {
+    const before = state.authorizer.invocations;
+    const r = await fetchFromPage(null);
+    check(r.status === 401, `got ${r.status} ${r.body}`);
+    check(state.authorizer.invocations === before, 'the authorizer was invoked');
+    return `401 ${r.body}`;
+  });
+
+  await step('reload: still signed in (silent authentication), the API still answers', async () => {
+    await page.evaluate(() => {
+      window.siteE2eBeforeReload = true;
+    });
+    await page.reload({ timeout: left() });
+    check(!(await page.evaluate(() => window.siteE2eBeforeReload === true)), 'the page did not reload');
+    await page.locator('body[data-auth-state="in"], body[data-auth-state="out"]').waitFor({ state: 'attached', timeout: left() });
+    check((await authState()) === 'in', `data-auth-state is ${JSON.stringify(await authState())} after the reload`);
+    const name = (await page.textContent('#profile-name')).trim();
+    check(name === USER.name, `#profile-name is ${JSON.stringify(name)}`);
+    const tokensBefore = state.tokens.length;
+    await callApi();
+    const again = state.tokens.slice(tokensBefore).at(-1);
+    return `name "${name}"; API 200${again && again !== state.token ? ' with a new access token' : ''}`;
+  });
+
+  await step('Sign out: back on the site, signed out', async () => {
+    // Through the provider's /v2/logout (returnTo) and back to the site.
+    await Promise.all([
+      page.waitForRequest((r) => r.url().startsWith(`${state.provider.origin}/v2/logout`), { timeout: left() }),
+      page.click('#btn-logout', { timeout: left() }),
+    ]);
+    await page.waitForURL((u) => u.origin === state.siteOrigin, { timeout: left() });
+    await waitAuthState('out');
+    check(await visible('#btn-login'), '#btn-login (Sign in) is not visible');
+    check(!(await visible('#profile')), '#profile is still visible');
+    check(!(await visible('#btn-logout')), '#btn-logout is still visible');
+    await page.screenshot({ path: path.join(OUT, 'signed-out.png'), timeout: left() });
+    const ended = readFileSync(path.join(OUT, 'provider.log'), 'utf8').includes('POST /v2/logout/confirm');
+    check(ended, 'the provider saw no logout confirmation (POST /v2/logout/confirm)');
+    return `data-auth-state="out" at ${page.url()}`;
+  });
+
+  await step('Sign in again: the provider asks for the password (its session ended)', async () => {
+    await page.click('#btn-login', { timeout: left() });
+    await page.locator('#login-form, body[data-auth-state="in"]').first().waitFor({ state: 'attached', timeout: left() });
+    check(await page.locator('#login-form').count() === 1, `signed straight back in (${page.url()}): the provider's session survived Sign out`);
+    return 'login form shown';
+  });
+
+  await step('no uncaught errors in the page', async () => {
+    check(state.pageErrors.length === 0, state.pageErrors.join(' | '));
+    const n = readFileSync(path.join(OUT, 'browser-console.log'), 'utf8').split('\n').filter((l) => l.includes('[error]')).length;
+    return `${n} console error line(s) (expected: the wrong password's 401, silent-auth noise), see ${path.relative(process.cwd(), path.join(OUT, 'browser-console.log'))}`;
+  });
+}
+
+const started = Date.now();
+let timer;
+try {
+  await Promise.race([
+    main(),
+    new Promise((_, reject) => {
+      // The install has its own limit; this catches a hang anywhere else.
+      timer = setTimeout(() => reject(new Error('overall time limit (6 min) reached')), INSTALL_TIMEOUT_MS + BUDGET_MS);
+    }),
+  ]);
+} catch (err) {
+  failed += 1;
+  console.log(`FAIL - harness: ${err.stack ?? err}`);
+} finally {
+  clearTimeout(timer);
+  await cleanup();
+}
+if (providerWarnings) console.log(`(${providerWarnings} oidc-provider warning(s), e.g. unsupported runtime on node 20: see provider.log)`);
+console.log(`${((Date.now() - started) / 1000).toFixed(1)} s in all`);
+console.log(`site_e2e: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(failed ? 1 : 0);
