@@ -289,20 +289,26 @@ pub(crate) mod ids {
 pub use function::function_name;
 
 #[cfg(test)]
-mod tests {
-    use serde_json::{Value as J, json};
+mod test_support {
+    use serde_json::Value as J;
 
-    /// The example's template as JSON, plus lookups by resource type.
-    fn example() -> J {
-        let model = crate::load(crate::example::MANIFEST).expect("example is valid");
+    /// Every template a manifest synthesizes, as JSON (main first).
+    pub fn synth(manifest: &str) -> Vec<J> {
+        let model = crate::load(manifest).expect("valid manifest");
         super::synthesize(&model)
             .expect("synthesizes")
-            .remove(0)
-            .template
-            .to_json()
+            .into_iter()
+            .map(|s| s.template.to_json())
+            .collect()
     }
 
-    fn of_type<'a>(t: &'a J, resource_type: &str) -> Vec<(&'a String, &'a J)> {
+    /// The example's main template as JSON.
+    pub fn example() -> J {
+        synth(crate::example::MANIFEST).remove(0)
+    }
+
+    /// The template's resources of one type, by logical ID.
+    pub fn of_type<'a>(t: &'a J, resource_type: &str) -> Vec<(&'a String, &'a J)> {
         t["Resources"]
             .as_object()
             .unwrap()
@@ -310,6 +316,12 @@ mod tests {
             .filter(|(_, r)| r["Type"] == resource_type)
             .collect()
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::{example, of_type};
+    use serde_json::{Value as J, json};
 
     fn statements(document: &J) -> Vec<&J> {
         document["Statement"].as_array().unwrap().iter().collect()
@@ -520,20 +532,8 @@ mod tests {
 
 #[cfg(test)]
 mod security_tests {
+    use super::test_support::{example, synth};
     use serde_json::{Value as J, json};
-
-    fn synth(manifest: &str) -> Vec<J> {
-        let model = crate::load(manifest).expect("valid");
-        super::synthesize(&model)
-            .unwrap()
-            .into_iter()
-            .map(|s| s.template.to_json())
-            .collect()
-    }
-
-    fn example() -> J {
-        synth(crate::example::MANIFEST).remove(0)
-    }
 
     fn resource<'a>(t: &'a J, prefix: &str) -> &'a J {
         let (_, r) = t["Resources"]
@@ -733,25 +733,8 @@ mod security_tests {
 
 #[cfg(test)]
 mod api_tests {
+    use super::test_support::{example, of_type as by_type};
     use serde_json::{Value as J, json};
-
-    fn example() -> J {
-        let model = crate::load(crate::example::MANIFEST).expect("valid");
-        super::synthesize(&model)
-            .unwrap()
-            .remove(0)
-            .template
-            .to_json()
-    }
-
-    fn by_type<'a>(t: &'a J, resource_type: &str) -> Vec<(&'a String, &'a J)> {
-        t["Resources"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .filter(|(_, r)| r["Type"] == resource_type)
-            .collect()
-    }
 
     #[test]
     fn protected_route_goes_through_the_token_authorizer() {
