@@ -7,6 +7,8 @@
 pub mod cfn;
 pub mod constructs;
 pub mod cost;
+pub mod deploy;
+pub mod deployer;
 pub mod diag;
 pub mod example;
 pub mod iam_catalog;
@@ -50,19 +52,29 @@ pub struct Output {
     pub notes: Vec<String>,
     /// The monthly cost estimate, from the same templates the files hold.
     pub estimate: Result<cost::Estimate, cost::CostError>,
+    /// Which stacks, functions and parameters `gen deploy` deals with.
+    pub deploy: deploy::DeployPlan,
 }
 
-/// Manifest text → every file of the project. Deterministic: same text, same bytes.
+/// Manifest text → every file of the project, before any deployment. Deterministic: same
+/// text, same bytes.
 pub fn compile(text: &str) -> Result<Output, Error> {
+    compile_with(text, &deploy::Deployed::default())
+}
+
+/// Like [`compile`], with what the last deployment told us (the site's API URL).
+pub fn compile_with(text: &str, deployed: &deploy::Deployed) -> Result<Output, Error> {
     let (model, source_map) = load_with_map(text)?;
     let templates =
         constructs::synthesize(&model).map_err(|e| limit_error(e.into(), &source_map))?;
-    let files = project::generate(&model, &templates).map_err(|e| limit_error(e, &source_map))?;
+    let files =
+        project::generate(&model, &templates, deployed).map_err(|e| limit_error(e, &source_map))?;
     let estimate = cost::estimate(&model, &templates, &cost::PriceTable::builtin());
     Ok(Output {
         files,
         notes: notes(&model),
         estimate,
+        deploy: deploy::DeployPlan::new(&model, &templates),
     })
 }
 

@@ -8,6 +8,8 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result, bail};
 use clap::{Parser, Subcommand};
 
+use stackgen::deploy::Deployed;
+use stackgen::deployer::{Builder, DeployConfig, ui::Ui};
 use stackgen::ledger::{self, Action, PlanConfig};
 use stackgen::project::layout;
 use stackgen::workspace::Project;
@@ -54,12 +56,60 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Build the functions, upload them, and deploy the stacks: a change set is shown and
+    /// confirmed first. Regenerates the project first, like `gen build`.
+    Deploy {
+        #[command(flatten)]
+        cloud: CloudArgs,
+        /// Deploy without asking (required when stdin is not a terminal).
+        #[arg(long)]
+        yes: bool,
+        /// What builds the functions.
+        #[arg(long, value_enum, default_value_t = Builder::Auto)]
+        builder: Builder,
+    },
+    /// Compare the local templates with the deployed stacks, resource by resource; exit 1
+    /// when they differ.
+    Diff {
+        #[command(flatten)]
+        cloud: CloudArgs,
+    },
+    /// Delete the app's stacks after confirmation, and list what survives (DeletionPolicy
+    /// Retain: data buckets, log groups).
+    Destroy {
+        #[command(flatten)]
+        cloud: CloudArgs,
+        /// Delete without asking (required when stdin is not a terminal).
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Create the toolkit stack (the assets bucket) in a region; `gen deploy` does it on
+    /// first use.
+    Bootstrap {
+        #[command(flatten)]
+        cloud: CloudArgs,
+        /// Print the toolkit stack's template instead of deploying it.
+        #[arg(long)]
+        show_template: bool,
+    },
     /// Write the manifest's JSON Schema (draft-07), for editors and validators.
     Schema {
         /// Where to write it; `-` for standard output.
         #[arg(long, default_value = "schema/manifest.schema.json")]
         out: PathBuf,
     },
+}
+
+/// What the cloud commands share. Credentials come from the AWS SDK's default chain
+/// (environment, AWS_PROFILE, SSO, credential_process); AWS_ENDPOINT_URL is honoured.
+#[derive(clap::Args)]
+struct CloudArgs {
+    /// The manifest; the project is the directory holding it.
+    #[arg(long, default_value = "gen.yaml")]
+    manifest: PathBuf,
+    /// Deploy the main stack to this region instead of gen.yaml's.
+    #[arg(long)]
+    region: Option<String>,
 }
 
 /// `println!` that treats a closed stdout (`gen cost | head`) as the reader being done, not as
@@ -96,8 +146,27 @@ fn main() -> ExitCode {
             manifest,
             check,
             force,
-        } => build(&manifest, BuildConfig { check, force }).map(|fresh| if fresh { 0 } else { 1 }),
+        } => build(
+            &manifest,
+            BuildConfig {
+                check,
+                force,
+                quiet: false,
+            },
+        )
+        .map(|fresh| if fresh { 0 } else { 1 }),
         Command::Cost { manifest, json } => cost(&manifest, json).map(|()| 0),
+        Command::Deploy {
+            cloud,
+            yes,
+            builder,
+        } => deploy(&cloud, yes, builder),
+        Command::Diff { cloud } => diff(&cloud),
+        Command::Destroy { cloud, yes } => destroy(&cloud, yes),
+        Command::Bootstrap {
+            cloud,
+            show_template,
+        } => bootstrap(&cloud, show_template),
         Command::Schema { out } => schema(&out).map(|()| 0),
     };
     match result {
@@ -191,31 +260,65 @@ fn read_manifest(manifest: &Path) -> Result<String> {
 struct BuildConfig {
     check: bool,
     force: bool,
+    /// Say nothing on success (a deploy's own regeneration).
+    quiet: bool,
 }
 
-/// Returns whether the output was (or now is) up to date.
-fn build(manifest: &Path, config: BuildConfig) -> Result<bool> {
-    let text = read_manifest(manifest)?;
-    let stackgen::Output {
-        files,
-        notes,
-        estimate,
-    } = match stackgen::compile(&text) {
-        Ok(output) => output,
-        Err(error) => {
-            report(&error, &manifest.display().to_string(), &text);
-            return Err(Reported.into());
-        }
-    };
+/// The project directory: the one holding the manifest.
+fn project_of(manifest: &Path) -> Project {
     let root = manifest
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let project = Project::new(root);
+    Project::new(root)
+}
+
+/// Compiles the manifest with what the last deploy recorded (`.gen/outputs/`), so the site's
+/// config.js keeps the real API URL across `gen build`s.
+fn compile_project(manifest: &Path, project: &Project) -> Result<stackgen::Output> {
+    let text = read_manifest(manifest)?;
+    let compiled = |deployed: &Deployed| match stackgen::compile_with(&text, deployed) {
+        Ok(output) => Ok(output),
+        Err(error) => {
+            report(&error, &manifest.display().to_string(), &text);
+            Err(anyhow::Error::from(Reported))
+        }
+    };
+    let output = compiled(&Deployed::default())?;
+    let (Some(main), Some(api_url_output)) =
+        (output.deploy.stacks.first(), &output.deploy.api_url_output)
+    else {
+        return Ok(output);
+    };
+    let recorded = project
+        .read_record(&main.outputs_path())?
+        .and_then(|text| stackgen::deploy::parse_outputs(&text));
+    match recorded.and_then(|mut outputs| outputs.remove(api_url_output)) {
+        Some(api_url) => compiled(&Deployed {
+            api_url: Some(api_url),
+        }),
+        None => Ok(output),
+    }
+}
+
+/// Returns whether the output was (or now is) up to date.
+fn build(manifest: &Path, config: BuildConfig) -> Result<bool> {
+    let project = project_of(manifest);
+    let output = compile_project(manifest, &project)?;
+    build_output(&project, &output, config)
+}
+
+fn build_output(project: &Project, output: &stackgen::Output, config: BuildConfig) -> Result<bool> {
+    let stackgen::Output {
+        files,
+        notes,
+        estimate,
+        ..
+    } = output;
     let previous = project.read_ledger()?;
     let plan = ledger::plan(
         &previous,
-        &files,
+        files,
         |p| project.on_disk(p),
         PlanConfig {
             force: config.force,
@@ -256,6 +359,9 @@ fn build(manifest: &Path, config: BuildConfig) -> Result<bool> {
         return Err(Reported.into());
     }
     let written = project.apply(&plan, &previous)?;
+    if config.quiet {
+        return Ok(true);
+    }
 
     for item in plan.with_action(Action::KeepOrphan) {
         say!(
@@ -348,4 +454,130 @@ fn schema(out: &Path) -> Result<()> {
     }
     say!("wrote {}", out.display());
     Ok(())
+}
+
+/// A single-threaded runtime for the AWS SDK: the cloud commands wait on one call at a time.
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+fn deploy_config(cloud: &CloudArgs, yes: bool, builder: Builder) -> DeployConfig {
+    DeployConfig {
+        region: cloud.region.clone(),
+        yes,
+        builder,
+        ..DeployConfig::default()
+    }
+}
+
+fn deploy(cloud: &CloudArgs, yes: bool, builder: Builder) -> Result<u8> {
+    // Deploy what gen.yaml says: regenerate first, with gen build's guarantees (no user edit
+    // is overwritten; a conflict stops here, before anything reaches AWS).
+    let project = project_of(&cloud.manifest);
+    let output = compile_project(&cloud.manifest, &project)?;
+    build_output(&project, &output, BuildConfig::default())?;
+    let ui = Ui::new();
+    let report = runtime()?.block_on(stackgen::deployer::app::deploy_app(
+        &project,
+        &output,
+        deploy_config(cloud, yes, builder),
+        ui,
+    ))?;
+    if !report.recorded.is_empty() {
+        refresh_site(&cloud.manifest, &project, "the deployed API")?;
+    }
+    Ok(0)
+}
+
+/// Regenerates after a deploy or destroy so config.js carries the API URL now recorded.
+fn refresh_site(manifest: &Path, project: &Project, what: &str) -> Result<()> {
+    let output = compile_project(manifest, project)?;
+    let config_js = format!("{}/js/config.js", layout::SITE);
+    let before = fs::read_to_string(project.path(&config_js)).ok();
+    build_output(
+        project,
+        &output,
+        BuildConfig {
+            quiet: true,
+            ..BuildConfig::default()
+        },
+    )?;
+    let after = fs::read_to_string(project.path(&config_js)).ok();
+    if after.is_some() && before != after {
+        say!("Updated {config_js} for {what}");
+    }
+    Ok(())
+}
+
+fn diff(cloud: &CloudArgs) -> Result<u8> {
+    let project = project_of(&cloud.manifest);
+    let output = compile_project(&cloud.manifest, &project)?;
+    let differs = runtime()?.block_on(stackgen::deployer::app::diff_app(
+        &output,
+        deploy_config(cloud, false, Builder::Auto),
+        Ui::new(),
+    ))?;
+    Ok(if differs { 1 } else { 0 })
+}
+
+fn destroy(cloud: &CloudArgs, yes: bool) -> Result<u8> {
+    let project = project_of(&cloud.manifest);
+    let output = compile_project(&cloud.manifest, &project)?;
+    let report = runtime()?.block_on(stackgen::deployer::app::destroy_app(
+        &project,
+        &output,
+        deploy_config(cloud, yes, Builder::Auto),
+        Ui::new(),
+    ))?;
+    if report.deleted.is_empty() {
+        return Ok(0);
+    }
+    if !report.retained.is_empty() {
+        say!("Retained (delete them yourself when the data is no longer needed):");
+        for (stack, ty, physical) in &report.retained {
+            say!("  {ty} {physical} (from {stack})");
+        }
+    }
+    say!(
+        "The toolkit stack {} stays: other stackgen apps in this account and region share it",
+        stackgen::deploy::TOOLKIT_STACK
+    );
+    refresh_site(&cloud.manifest, &project, "no deployed API")?;
+    Ok(0)
+}
+
+fn bootstrap(cloud: &CloudArgs, show_template: bool) -> Result<u8> {
+    if show_template {
+        let text = stackgen::constructs::toolkit::toolkit_template()
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        say!("{}", text.trim_end_matches('\n'));
+        return Ok(0);
+    }
+    let region = match &cloud.region {
+        Some(region) => region.clone(),
+        None => {
+            let project = project_of(&cloud.manifest);
+            let output = compile_project(&cloud.manifest, &project)?;
+            output
+                .deploy
+                .stacks
+                .first()
+                .map(|s| s.region.clone())
+                .context("gen.yaml has no stack to deploy; pass --region")?
+        }
+    };
+    let ui = Ui::new();
+    let bucket = runtime()?.block_on(async {
+        let cloud = stackgen::deployer::cloud::Cloud::connect(DeployConfig::default(), ui).await?;
+        let regional = cloud.regional(&region);
+        cloud.assets_bucket(&regional).await
+    })?;
+    say!(
+        "Toolkit stack {} in {region}: assets bucket {bucket}",
+        stackgen::deploy::TOOLKIT_STACK
+    );
+    Ok(0)
 }

@@ -132,6 +132,7 @@ fn standalone_policy(
 pub fn generate(
     model: &Model,
     templates: &[constructs::Synthesized],
+    deployed: &crate::deploy::Deployed,
 ) -> Result<Vec<GeneratedFile>, GenerateError> {
     let mut files = BTreeMap::new();
     let mut add = |path: String, contents: String, owner: Owner| {
@@ -189,7 +190,7 @@ pub fn generate(
     add(layout::SCHEMA.into(), schema, Owner::Managed);
 
     if let (Some(site), Some(auth)) = (&model.site, &model.auth) {
-        for (path, contents, owner) in site_files(model, site, auth)? {
+        for (path, contents, owner) in site_files(model, site, auth, deployed)? {
             add(path, contents, owner);
         }
     }
@@ -241,6 +242,7 @@ fn site_files(
     model: &Model,
     site: &crate::model::SiteSpec,
     auth: &crate::model::AuthSpec,
+    deployed: &crate::deploy::Deployed,
 ) -> Result<Vec<(String, String, Owner)>, GenerateError> {
     let json = |value: &str| serde_json::to_string(value).expect("strings serialise");
     let mut context = tera::Context::new();
@@ -251,8 +253,14 @@ fn site_files(
     context.insert("domain", &json(&auth.domain));
     context.insert("client_id", &json(&auth.client_id));
     context.insert("audience", &json(&auth.audience));
-    // Until `gen deploy` knows the API's URL.
-    context.insert("api_url", "null");
+    // `null` until `gen deploy` has recorded the API's URL.
+    context.insert(
+        "api_url",
+        &deployed
+            .api_url
+            .as_deref()
+            .map_or_else(|| "null".to_owned(), json),
+    );
     let mut tera = tera::Tera::default();
     tera.autoescape_on(Vec::<&str>::new());
     let mut out = Vec::new();

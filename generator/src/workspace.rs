@@ -116,6 +116,34 @@ impl Project {
         Ok(staged.len() + removed)
     }
 
+    /// Writes a file gen keeps for itself outside the ledger (`.gen/outputs/…`), atomically:
+    /// a reader sees the old text or the new, never half of it.
+    pub fn write_record(&self, relative: &str, contents: &str) -> Result<(), WorkspaceError> {
+        let target = self.path(relative);
+        let temp = stage(&target, contents)?;
+        fs::rename(&temp, &target).map_err(io_error(&target))
+    }
+
+    /// Reads such a record; `None` when it does not exist.
+    pub fn read_record(&self, relative: &str) -> Result<Option<String>, WorkspaceError> {
+        let path = self.path(relative);
+        match fs::read_to_string(&path) {
+            Ok(text) => Ok(Some(text)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_error(&path)(e)),
+        }
+    }
+
+    /// Removes such a record if it exists.
+    pub fn remove_record(&self, relative: &str) -> Result<(), WorkspaceError> {
+        let path = self.path(relative);
+        match fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_error(&path)(e)),
+        }
+    }
+
     /// Removes directories left empty by a removal, up to the project root.
     fn prune_empty_parents(&self, removed: &Path) {
         let mut dir = removed.parent();

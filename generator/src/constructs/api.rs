@@ -239,7 +239,7 @@ pub(crate) fn api(stack: &mut Stack, api: &ApiSpec, auth: Option<&AuthSpec>) {
         .add(LogicalId::from_path(&["api", "Stage"]), stage);
 
     stack.template.add_output(
-        LogicalId::from_path(&["api", "Url"]),
+        ids::api_url(),
         Output {
             description: "Base URL of the API (the site's apiUrl)".into(),
             value: Sub::new()

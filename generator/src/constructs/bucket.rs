@@ -240,7 +240,7 @@ fn secure_bucket(stack: &Stack, key: &str) -> Resource {
     resource
 }
 
-fn abort_incomplete_uploads_rule() -> Value {
+pub(crate) fn abort_incomplete_uploads_rule() -> Value {
     map! {
         "Id" => "AbortIncompleteMultipartUploads",
         "Status" => "Enabled",
@@ -250,7 +250,7 @@ fn abort_incomplete_uploads_rule() -> Value {
 
 /// Deny any request not made over TLS, on the bucket AND its objects (covering only one of the
 /// two is a classic mistake).
-fn deny_insecure_transport(bucket: &LogicalId) -> Statement {
+pub(crate) fn deny_insecure_transport(bucket: &LogicalId) -> Statement {
     Statement::deny(&["s3:*"])
         .sid("DenyInsecureTransport")
         .principal(Principal::Anyone)
@@ -259,7 +259,7 @@ fn deny_insecure_transport(bucket: &LogicalId) -> Statement {
         .condition("Bool", "aws:SecureTransport", "false")
 }
 
-fn bucket_policy(bucket: &LogicalId, document: PolicyDocument) -> Resource {
+pub(crate) fn bucket_policy(bucket: &LogicalId, document: PolicyDocument) -> Resource {
     Resource::new("AWS::S3::BucketPolicy")
         .prop("Bucket", Value::reference(bucket))
         .prop("PolicyDocument", document.to_value())

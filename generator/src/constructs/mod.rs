@@ -11,6 +11,7 @@ pub(crate) mod function;
 mod iam;
 pub mod policy;
 pub(crate) mod secrets;
+pub mod toolkit;
 
 use std::collections::BTreeMap;
 
@@ -283,6 +284,10 @@ pub(crate) mod ids {
     }
     pub fn user(name: &str) -> LogicalId {
         LogicalId::from_path(&["iam", "user", name])
+    }
+    /// The output holding the API's base URL: gen deploy reads it for the site's config.js.
+    pub fn api_url() -> LogicalId {
+        LogicalId::from_path(&["api", "Url"])
     }
 }
 

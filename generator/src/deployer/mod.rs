@@ -1,0 +1,94 @@
+//! The deploy edge: everything `gen deploy`, `gen diff` and `gen destroy` do to the outside
+//! world — cargo builds, S3 uploads, CloudFormation calls — with errors that say which call
+//! failed, why, and what to do. What to deploy comes from the pure [`crate::deploy`].
+
+pub mod app;
+pub mod build;
+pub mod cloud;
+pub mod ui;
+
+use std::time::Duration;
+
+pub use build::Builder;
+
+/// How `gen deploy` / `gen destroy` behave.
+#[derive(Clone, Debug)]
+pub struct DeployConfig {
+    /// Deploy to this region instead of the manifest's (the billing stack stays in us-east-1).
+    pub region: Option<String>,
+    /// Go ahead without asking (required when stdin is not a terminal).
+    pub yes: bool,
+    pub builder: Builder,
+    /// Between two polls of a change set or a stack in progress.
+    pub poll_interval: Duration,
+}
+
+impl Default for DeployConfig {
+    fn default() -> DeployConfig {
+        DeployConfig {
+            region: None,
+            yes: false,
+            builder: Builder::Auto,
+            poll_interval: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Why a deploy, diff or destroy stopped. Each message says what failed and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    #[error(
+        "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE (after `aws configure` or `aws sso login`)"
+    )]
+    NoCredentials,
+    #[error(
+        "AWS rejected the credentials ({code}) calling {operation}: {message}\n  = hint: they may have expired; refresh them (e.g. `aws sso login`) and retry"
+    )]
+    BadCredentials {
+        operation: &'static str,
+        code: String,
+        message: String,
+    },
+    #[error(
+        "access denied calling {operation}: the identity needs the `{permission}` permission\n  = detail: {message}"
+    )]
+    AccessDenied {
+        operation: &'static str,
+        permission: &'static str,
+        message: String,
+    },
+    #[error(
+        "cannot reach {endpoint} (calling {operation}): {message}\n  = hint: check the network, the region, and AWS_ENDPOINT_URL if you set it"
+    )]
+    Unreachable {
+        operation: &'static str,
+        endpoint: String,
+        message: String,
+    },
+    #[error("CloudFormation rejected {operation}: {message}")]
+    Rejected {
+        operation: &'static str,
+        message: String,
+    },
+    #[error("{operation} failed: {message}")]
+    Aws {
+        operation: &'static str,
+        message: String,
+    },
+    #[error("building function `{function}`: {message}")]
+    Build { function: String, message: String },
+    #[error("stack {stack} is {status}: {hint}")]
+    StackBusy {
+        stack: String,
+        status: String,
+        hint: &'static str,
+    },
+    #[error("stack {stack} failed: {status}")]
+    StackFailed { stack: String, status: String },
+    #[error(
+        "stdin is not a terminal, so gen cannot ask before changing the stack: rerun with --yes to go ahead"
+    )]
+    NeedsYes,
+    #[error("{0}")]
+    Io(String),
+}

@@ -1,0 +1,107 @@
+//! The cloud commands' failure paths that need no AWS endpoint: missing credentials, an
+//! unreachable endpoint. (Deploys themselves run against moto's server: tests/deploy_e2e.py.)
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::*;
+
+/// `gen` with an AWS environment of our choosing: nothing from the machine leaks in.
+fn run_cloud(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let home = dir.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let mut command = Command::new(gen_bin());
+    command
+        .args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null());
+    for (key, _) in std::env::vars() {
+        if key.starts_with("AWS_") {
+            command.env_remove(key);
+        }
+    }
+    command
+        .env("HOME", &home)
+        .env("AWS_CONFIG_FILE", home.join("no-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("no-credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().expect("gen runs")
+}
+
+fn new_project(tmp: &Path) -> std::path::PathBuf {
+    assert_code(&run(tmp, &["new", "app"]), 0);
+    tmp.join("app")
+}
+
+#[test]
+fn deploy_without_credentials_says_how_to_provide_them_in_one_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = new_project(tmp.path());
+    let before = tree(&project);
+    let output = run_cloud(&project, &["deploy", "--yes"], &[]);
+    assert_code(&output, 2);
+    let err = stderr(&output);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("no AWS credentials found"), "{err}");
+    assert!(err.contains("AWS_PROFILE"), "{err}");
+    let after = tree(&project);
+    assert!(!after.keys().any(|p| p.starts_with(".gen/outputs")));
+    // Nothing but the scratch HOME appeared; nothing was built.
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        after
+            .keys()
+            .filter(|p| !p.starts_with("home/"))
+            .collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn an_unreachable_endpoint_names_the_call_and_the_endpoint_and_records_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = new_project(tmp.path());
+    // Port 9 (discard) on loopback: nothing listens there.
+    let env = [
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "not-printed-secret"),
+        ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
+        ("AWS_MAX_ATTEMPTS", "1"),
+    ];
+    for args in [&["deploy", "--yes"][..], &["diff"], &["destroy", "--yes"]] {
+        let output = run_cloud(&project, args, &env);
+        assert_code(&output, 2);
+        let err = stderr(&output);
+        assert!(
+            err.contains("cannot reach http://127.0.0.1:9 (calling DescribeStacks)"),
+            "{args:?}: {err}"
+        );
+        assert!(err.contains("Connection refused"), "{err}");
+        assert!(err.contains("hint:"), "{err}");
+        assert!(
+            !err.contains("not-printed-secret") && !stdout(&output).contains("not-printed-secret")
+        );
+    }
+    assert!(!tree(&project).keys().any(|p| p.starts_with(".gen/outputs")));
+    assert!(
+        !project.join("functions/target").exists(),
+        "no function was built before the endpoint answered"
+    );
+}
+
+#[test]
+fn bootstrap_shows_the_toolkit_template() {
+    let tmp = tempfile::tempdir().unwrap();
+    let output = run_cloud(tmp.path(), &["bootstrap", "--show-template"], &[]);
+    assert_code(&output, 0);
+    let template: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(
+        template["Resources"]["AssetsBucket"]["Type"],
+        "AWS::S3::Bucket"
+    );
+    assert!(template["Outputs"]["AssetsBucketName"].is_object());
+}
