@@ -1,0 +1,720 @@
+#!/usr/bin/env python3
+"""`moto_server` with moto's CloudFormation brought closer to real AWS.
+
+Usage (same as moto_server): target/venv/bin/python tests/moto_server.py -H 127.0.0.1 -p PORT
+
+`gen deploy` drives CloudFormation the way real AWS works: CreateChangeSet,
+DescribeChangeSet, ExecuteChangeSet, DescribeStacks for the outputs,
+DeleteStack. moto 5.2.5 diverges from AWS on that path in ways that would
+make a correct deploy fail (or an incorrect one pass). The product must not
+work around an emulator, so the workarounds live here, in-process, before
+moto's server starts. Each one says which AWS behaviour it restores.
+
+  1. Change sets: execution gives the stack the change set's template,
+     parameters, description and outputs; new resources follow DependsOn; a
+     resubmission without changes is a FAILED change set, not an error;
+     parameter-only changes list the resources using them; CreateChangeSet
+     checks Capabilities and template format, ExecuteChangeSet the change
+     set's status; ListStackResources names resources of ignored types.
+  2. Updates: a resource of a type moto cannot update keeps its resource.
+  3. TemplateURL: a path-style URL at the emulator's own address.
+  4. Models moto lacks: AWS::IAM::Group, AWS::SecretsManager::Secret,
+     AWS::CloudTrail::Trail (an output names its Arn).
+  5. Model fixes: IAM User Groups/Tags/update, IAM ManagedPolicy update and
+     delete, ApiGateway Method (MOCK integrations), RestApi delete.
+
+Types moto still ignores (e.g. BucketPolicy, Alarm, MetricFilter, Stage,
+Authorizer, GatewayResponse, Subscription, TopicPolicy) stay ignored.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import sys
+from typing import Any
+from urllib.parse import urlparse
+
+import moto.server
+from moto.apigateway.models import Method, RestAPI, apigateway_backends
+from moto.cloudformation import models as cfn_models
+from moto.cloudformation import parsing
+from moto.cloudformation import responses as cfn_responses
+from moto.cloudformation import utils as cfn_utils
+from moto.cloudformation.exceptions import CloudFormationError, ValidationError
+from moto.cloudformation.models import Change, ChangeSet, CloudFormationBackend, Stack
+from moto.cloudformation.responses import CloudFormationResponse
+from moto.cloudtrail.models import cloudtrail_backends
+from moto.core.common_models import CloudFormationModel
+from moto.iam.models import IAMBackend, ManagedPolicy, User, iam_backends
+from moto.secretsmanager.models import secretsmanager_backends
+from moto.utilities.utils import get_partition
+
+Json = dict[str, Any]
+
+
+def _iam(account_id: str, region_name: str) -> IAMBackend:
+    return iam_backends[account_id][get_partition(region_name)]
+
+
+# ---------------------------------------------------------------------------
+# 1. change sets
+
+
+def _in_dependency_order(resources: Json) -> Json:
+    """The same resources, each after the ones its DependsOn names. moto creates
+    a change set's new resources in template order, resolving Ref/GetAtt lazily
+    but ignoring DependsOn (e.g. an ApiGateway Deployment came before its
+    Methods: "The REST API doesn't contain any methods"). AWS honours DependsOn."""
+    ordered: Json = {}
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in ordered or name not in resources or name in path:
+            return
+        deps = resources[name].get("DependsOn", [])
+        for dep in [deps] if isinstance(deps, str) else deps:
+            visit(dep, path + (name,))
+        ordered[name] = resources[name]
+
+    for name in resources:
+        visit(name, ())
+    return ordered
+
+
+def _apply_change_set(self: ChangeSet) -> None:
+    """ExecuteChangeSet makes the change set's template the stack's. moto only
+    updated the resources: a stack created through a change set kept the empty
+    template it was made with in REVIEW_IN_PROGRESS, so it had no Outputs and no
+    Description, and its parameters stayed those of the first change set (so an
+    unchanged resubmission after an update was not recognised)."""
+    stack = self.stack
+    resources = _in_dependency_order(self.template_dict.get("Resources", {}))
+    stack.resource_map.update(dict(self.template_dict, Resources=resources), self.parameters)
+    stack.template = self.template
+    stack.template_dict = self.template_dict
+    stack.parameters = self.parameters
+    stack.description = self.template_dict.get("Description")
+    if self.tags:
+        stack.tags = self.tags
+    stack.output_map = stack._create_output_map()
+    # Exports, as create_stack registers them.
+    backend = cfn_models.cloudformation_backends[stack.account_id][stack.region_name]
+    for name in [n for n, e in backend.exports.items() if e.exporting_stack_id == stack.stack_id]:
+        del backend.exports[name]
+    for export in stack.exports:
+        backend.exports[export.name] = export
+
+
+def _change_set_diff(self: ChangeSet) -> list[Change]:
+    """A change set lists, besides template changes, the resources that use a
+    parameter whose value changed (a new code key Modifies its function). moto
+    computed that for UpdateStack only, not for change sets."""
+    resource_map = self.stack.resource_map
+    names = resource_map.build_resource_diff(self.template_dict, self.parameters)
+    old, new = resource_map._resource_json_map, self.template_dict["Resources"]
+    return [
+        Change(action, name, (old if action == "Remove" else new)[name]["Type"])
+        for action in ("Add", "Modify", "Remove")
+        for name in names[action]
+    ]
+
+
+_original_validate_different_update = CloudFormationResponse._validate_different_update
+
+
+def _validate_different_update(self: CloudFormationResponse, *args: Any) -> None:
+    """CreateChangeSet with the stack's own template and parameters succeeds;
+    the change set then goes FAILED ("The submitted information didn't contain
+    changes..."). moto answered a TemplateBody resubmission with UpdateStack's
+    ValidationError "No updates are to be performed." (TemplateURL ones were fine)."""
+    if self._get_action() != "CreateChangeSet":
+        _original_validate_different_update(self, *args)
+
+
+class InsufficientCapabilities(CloudFormationError):
+    code = "InsufficientCapabilitiesException"
+
+
+class InvalidChangeSetStatus(CloudFormationError):
+    code = "InvalidChangeSetStatusException"
+
+
+# The IAM types that need CAPABILITY_IAM, and the property that gives one a custom
+# name (which needs CAPABILITY_NAMED_IAM).
+_IAM_TYPES: dict[str, str | None] = {
+    "AWS::IAM::AccessKey": None, "AWS::IAM::Group": "GroupName",
+    "AWS::IAM::InstanceProfile": "InstanceProfileName", "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
+    "AWS::IAM::Policy": None, "AWS::IAM::Role": "RoleName", "AWS::IAM::User": "UserName",
+    "AWS::IAM::UserToGroupAddition": None,
+}
+
+
+def _parse_template(body: str) -> Json:
+    """A template that does not parse, or has no Resources, is a ValidationError
+    ("Template format error: ...", HTTP 400). moto answered HTTP 500 (an HTML
+    page), which SDKs retry as a server fault."""
+    try:
+        template = Stack.parse_template(body)
+    except Exception as exc:  # noqa: BLE001 - YAML and JSON parse errors
+        raise ValidationError(message=f"Template format error: not well-formed ({exc})") from exc
+    if not isinstance(template, dict) or not template.get("Resources"):
+        raise ValidationError(message="Template format error: At least one Resources member must be defined.")
+    return template
+
+
+_original_create_change_set = CloudFormationResponse.create_change_set
+
+
+def _create_change_set(self: CloudFormationResponse) -> Any:
+    """CreateChangeSet refuses a template with IAM resources unless Capabilities
+    acknowledges them: CAPABILITY_NAMED_IAM when one has a custom name, else
+    CAPABILITY_IAM (InsufficientCapabilitiesException). moto checked nothing."""
+    body = self._get_param("TemplateBody")
+    if self._get_param("TemplateURL"):
+        body = self._get_stack_from_s3_url(self._get_param("TemplateURL"))
+    if body is not None:
+        iam = [r for r in _parse_template(body)["Resources"].values() if r.get("Type") in _IAM_TYPES]
+        named = any(_IAM_TYPES[r["Type"]] in r.get("Properties", {}) for r in iam)
+        needed = "CAPABILITY_NAMED_IAM" if named else "CAPABILITY_IAM" if iam else None
+        given = self._get_param("Capabilities", [])
+        if needed and needed not in given and "CAPABILITY_NAMED_IAM" not in given:
+            raise InsufficientCapabilities(f"Requires capabilities : [{needed}]")
+    return _original_create_change_set(self)
+
+
+_original_execute_change_set = CloudFormationBackend.execute_change_set
+
+
+def _execute_change_set(self: CloudFormationBackend, change_set_name: str, stack_name: str | None = None) -> None:
+    """Only an AVAILABLE change set can be executed (InvalidChangeSetStatus);
+    moto executed a FAILED one (e.g. "didn't contain changes") as a no-op."""
+    change_set = self.describe_change_set(change_set_name)
+    if change_set is not None and change_set.execution_status != "AVAILABLE":
+        raise InvalidChangeSetStatus(
+            f"ChangeSet [{change_set.change_set_id}] cannot be executed in its current status of "
+            f"[{change_set.status}]")
+    _original_execute_change_set(self, change_set_name, stack_name)
+
+
+class _NotCreated:
+    """A resource of a type moto ignores, as the stack lists it."""
+
+    physical_resource_id = None
+
+    def __init__(self, logical_id: str, resource_type: str) -> None:
+        self.logical_resource_id = logical_id
+        self.cf_resource_type = resource_type
+
+
+def _stack_resources(self: Stack) -> list[Any]:
+    """ListStackResources / DescribeStackResource(s) name every resource of the
+    stack by logical id and type. moto listed a blank row for each one of a type
+    it ignores, and DescribeStackResource(s) failed on them (HTTP 500)."""
+    resource_map = self.resource_map
+    resources = []
+    for name, spec in resource_map._resource_json_map.items():
+        condition = spec.get("Condition")
+        if condition and not resource_map.lazy_condition_map[condition]:
+            continue
+        resources.append(resource_map[name] or _NotCreated(name, spec["Type"]))
+    return resources
+
+
+ChangeSet.apply = _apply_change_set  # type: ignore[method-assign]
+ChangeSet.diff = _change_set_diff  # type: ignore[method-assign]
+CloudFormationResponse._validate_different_update = _validate_different_update  # type: ignore[method-assign]
+CloudFormationResponse.create_change_set = _create_change_set  # type: ignore[method-assign]
+CloudFormationBackend.execute_change_set = _execute_change_set  # type: ignore[method-assign]
+Stack.stack_resources = property(_stack_resources)  # type: ignore[method-assign,assignment]
+
+
+# ---------------------------------------------------------------------------
+# 2. updates of types moto cannot update
+
+_original_parse_and_update_resource = parsing.parse_and_update_resource
+
+
+def _parse_and_update_resource(logical_id: str, resource_json: Json, resources_map: Any,
+                               account_id: str, region_name: str) -> Any:
+    """A modified resource is updated (or replaced), never lost. For a type
+    without an update handler (e.g. LogGroup, RestApi, Permission) moto stored
+    None as the resource, so later Refs and Outputs naming it came out empty
+    and DeleteStack left it behind. Keep the existing resource instead."""
+    updated = _original_parse_and_update_resource(
+        logical_id, resource_json, resources_map, account_id, region_name)
+    return updated if updated is not None else resources_map[logical_id]
+
+
+parsing.parse_and_update_resource = _parse_and_update_resource
+
+
+# ---------------------------------------------------------------------------
+# 3. TemplateURL
+
+_original_get_stack_from_s3_url = cfn_utils.get_stack_from_s3_url
+
+
+def _get_stack_from_s3_url(template_url: str, account_id: str, partition: str) -> str:
+    """CloudFormation reads TemplateURL from S3, path-style
+    (https://s3.<region>.amazonaws.com/<bucket>/<key>) or virtual-hosted. Here
+    S3 is this server, e.g. http://127.0.0.1:PORT/<bucket>/<key>; moto reads
+    only `localhost` URLs path-style and took "127" for the bucket. A missing
+    object is a ValidationError ("S3 error: ..."); moto answered HTTP 500."""
+    url = urlparse(template_url)
+    try:
+        ipaddress.ip_address(url.hostname or "")
+        template_url = url._replace(netloc=f"localhost:{url.port or 80}").geturl()
+    except ValueError:
+        pass
+    try:
+        return _original_get_stack_from_s3_url(template_url, account_id, partition)
+    except AttributeError as exc:  # moto's get_object gave None
+        raise ValidationError(message="S3 error: The specified key does not exist.") from exc
+    except Exception as exc:  # noqa: BLE001 - moto's S3 errors
+        raise ValidationError(message=f"S3 error: {getattr(exc, 'message', exc)}") from exc
+
+
+cfn_utils.get_stack_from_s3_url = _get_stack_from_s3_url
+cfn_responses.get_stack_from_s3_url = _get_stack_from_s3_url  # type: ignore[attr-defined]
+cfn_models.get_stack_from_s3_url = _get_stack_from_s3_url  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------------------
+# 4. models moto lacks (it ignored these types: a Ref to one resolved to None)
+
+
+class _Handle:
+    """What the stack keeps of a resource that lives in a service backend.
+
+    moto's model registry files each model class under the second part of its
+    module name (moto.<service>....); the models below name their service."""
+
+    def __init__(self, physical_id: str, account_id: str, region_name: str) -> None:
+        self.physical_resource_id = physical_id
+        self.account_id = account_id
+        self.region_name = region_name
+
+    def is_created(self) -> bool:
+        return True
+
+
+class Group(_Handle, CloudFormationModel):
+    """AWS::IAM::Group: GroupName (or a generated name), Path, inline Policies,
+    ManagedPolicyArns. Ref is the group name. A ManagedPolicy's `Groups: [Ref]`
+    then attaches to it (moto: "Group None not found")."""
+
+    __module__ = "moto.iam.stackgen_shim"
+
+    _managed_policy_arns: set[str] = set()  # the template's ManagedPolicyArns, as last applied
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "GroupName"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::IAM::Group"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Arn"
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        return _iam(self.account_id, self.region_name).get_group(self.physical_resource_id).arn
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: Json,  # type: ignore[override]
+                                        account_id: str, region_name: str, **kwargs: Any) -> Group:
+        props = cloudformation_json.get("Properties", {})
+        _iam(account_id, region_name).create_group(resource_name, props.get("Path", "/"))
+        group = cls(resource_name, account_id, region_name)
+        group._set_policies(props)
+        return group
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource: Group, new_resource_name: str,  # type: ignore[override]
+                                        cloudformation_json: Json, account_id: str, region_name: str) -> Group:
+        props = cloudformation_json.get("Properties", {})
+        if props.get("GroupName", original_resource.physical_resource_id) != original_resource.physical_resource_id:
+            new = cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+            cls.delete_from_cloudformation_json(original_resource.physical_resource_id, {}, account_id, region_name)
+            return new
+        _iam(account_id, region_name).get_group(original_resource.physical_resource_id).path = props.get("Path", "/")
+        original_resource._set_policies(props)
+        return original_resource
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: Json,  # type: ignore[override]
+                                        account_id: str, region_name: str) -> None:
+        """IAM deletes no group that has policies attached. CloudFormation deletes
+        the ManagedPolicy resources naming the group first; moto deletes in no
+        particular order, so detach whatever is still attached."""
+        iam = _iam(account_id, region_name)
+        group = iam.get_group(resource_name)
+        for arn in list(group.managed_policies):
+            iam.detach_group_policy(arn, resource_name)
+        iam.delete_group(resource_name)
+
+    def _set_policies(self, props: Json) -> None:
+        iam = _iam(self.account_id, self.region_name)
+        name = self.physical_resource_id
+        group = iam.get_group(name)
+        inline = {p["PolicyName"]: p["PolicyDocument"] for p in props.get("Policies", [])}
+        for policy_name in set(group.policies) - set(inline):
+            iam.delete_group_policy(name, policy_name)
+        for policy_name, document in inline.items():
+            iam.put_group_policy(name, policy_name, json.dumps(document))
+        arns = set(props.get("ManagedPolicyArns", []))
+        for arn in arns - set(group.managed_policies):
+            iam.attach_group_policy(arn, name)
+        # Only those the template once listed: a ManagedPolicy's Groups attach too.
+        for arn in self._managed_policy_arns - arns:
+            iam.detach_group_policy(arn, name)
+        self._managed_policy_arns = arns
+
+
+class Secret(_Handle, CloudFormationModel):
+    """AWS::SecretsManager::Secret: Name (or a generated name), Description,
+    KmsKeyId, Tags, and SecretString or a GenerateSecretString value. Ref is the
+    ARN (moto: None, so an environment variable holding it disappeared)."""
+
+    __module__ = "moto.secretsmanager.stackgen_shim"
+
+    _value_spec: tuple[Any, Any] = (None, None)  # (SecretString, GenerateSecretString) of the value
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "Name"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::SecretsManager::Secret"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Id"
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        return self.physical_resource_id
+
+    @staticmethod
+    def _value(props: Json, account_id: str, region_name: str) -> str | None:
+        spec = props.get("GenerateSecretString")
+        if spec is None:
+            return props.get("SecretString")
+        password = json.loads(secretsmanager_backends[account_id][region_name].get_random_password(
+            password_length=int(spec.get("PasswordLength", 32)),
+            exclude_characters=spec.get("ExcludeCharacters", ""),
+            exclude_numbers=spec.get("ExcludeNumbers", False),
+            exclude_punctuation=spec.get("ExcludePunctuation", False),
+            exclude_uppercase=spec.get("ExcludeUppercase", False),
+            exclude_lowercase=spec.get("ExcludeLowercase", False),
+            include_space=spec.get("IncludeSpace", False),
+            require_each_included_type=spec.get("RequireEachIncludedType", True),
+        ))["RandomPassword"]
+        if "SecretStringTemplate" not in spec:
+            return password
+        value = json.loads(spec["SecretStringTemplate"])
+        value[spec["GenerateStringKey"]] = password
+        return json.dumps(value)
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: Json,  # type: ignore[override]
+                                        account_id: str, region_name: str, **kwargs: Any) -> Secret:
+        props = cloudformation_json.get("Properties", {})
+        created = secretsmanager_backends[account_id][region_name].create_secret(
+            name=resource_name,
+            secret_string=cls._value(props, account_id, region_name),
+            secret_binary=None,
+            description=props.get("Description"),
+            tags=props.get("Tags"),
+            kms_key_id=props.get("KmsKeyId"),
+            client_request_token=None,
+            replica_regions=[],
+            force_overwrite=False,
+        )
+        secret = cls(json.loads(created)["ARN"], account_id, region_name)
+        secret._value_spec = (props.get("SecretString"), props.get("GenerateSecretString"))
+        return secret
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource: Secret, new_resource_name: str,  # type: ignore[override]
+                                        cloudformation_json: Json, account_id: str, region_name: str) -> Secret:
+        props = cloudformation_json.get("Properties", {})
+        backend = secretsmanager_backends[account_id][region_name]
+        arn = original_resource.physical_resource_id
+        if props.get("Name", backend.secrets[arn].name) != backend.secrets[arn].name:
+            new = cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+            cls.delete_from_cloudformation_json(arn, {}, account_id, region_name)
+            return new
+        value_spec = (props.get("SecretString"), props.get("GenerateSecretString"))
+        if value_spec != original_resource._value_spec:  # a new value only when its spec changed
+            backend.update_secret(arn, secret_string=cls._value(props, account_id, region_name))
+            original_resource._value_spec = value_spec
+        secret = backend.secrets[arn]
+        secret.description = props.get("Description")
+        secret.kms_key_id = props.get("KmsKeyId")
+        secret.tags = props.get("Tags") or None
+        return original_resource
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: Json,  # type: ignore[override]
+                                        account_id: str, region_name: str) -> None:
+        """CloudFormation deletes a secret without a recovery window."""
+        secretsmanager_backends[account_id][region_name].delete_secret(
+            resource_name, recovery_window_in_days=None, force_delete_without_recovery=True)
+
+
+class Trail(_Handle, CloudFormationModel):
+    """AWS::CloudTrail::Trail through moto's CloudTrail: TrailName (or a
+    generated name), bucket, prefix, topic, CloudWatch Logs, flags, Tags,
+    (Advanced)EventSelectors, IsLogging. Ref is the name, GetAtt Arn the ARN
+    (moto: an Output naming the Arn made DescribeStacks fail)."""
+
+    __module__ = "moto.cloudtrail.stackgen_shim"
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "TrailName"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::CloudTrail::Trail"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in ("Arn", "SnsTopicArn")
+
+    def get_cfn_attribute(self, attribute_name: str) -> str | None:
+        trail = cloudtrail_backends[self.account_id][self.region_name].get_trail(self.physical_resource_id)
+        return trail.arn if attribute_name == "Arn" else trail.topic_arn
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: Json,  # type: ignore[override]
+                                        account_id: str, region_name: str, **kwargs: Any) -> Trail:
+        props = cloudformation_json.get("Properties", {})
+        cloudtrail_backends[account_id][region_name].create_trail(
+            resource_name, props["S3BucketName"], props.get("S3KeyPrefix"), props.get("SnsTopicName"),
+            props.get("IncludeGlobalServiceEvents", True), props.get("IsMultiRegionTrail", False),
+            props.get("EnableLogFileValidation", False), props.get("IsOrganizationTrail", False),
+            props.get("CloudWatchLogsLogGroupArn"), props.get("CloudWatchLogsRoleArn"),
+            props.get("KMSKeyId"), props.get("Tags", []),
+        )
+        trail = cls(resource_name, account_id, region_name)
+        trail._set_selectors_and_logging(props)
+        return trail
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource: Trail, new_resource_name: str,  # type: ignore[override]
+                                        cloudformation_json: Json, account_id: str, region_name: str) -> Trail:
+        props = cloudformation_json.get("Properties", {})
+        name = original_resource.physical_resource_id
+        if props.get("TrailName", name) != name:
+            new = cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+            cls.delete_from_cloudformation_json(name, {}, account_id, region_name)
+            return new
+        cloudtrail_backends[account_id][region_name].update_trail(
+            name, props["S3BucketName"], props.get("S3KeyPrefix"), props.get("SnsTopicName"),
+            props.get("IncludeGlobalServiceEvents", True), props.get("IsMultiRegionTrail", False),
+            props.get("EnableLogFileValidation", False), props.get("IsOrganizationTrail", False),
+            props.get("CloudWatchLogsLogGroupArn"), props.get("CloudWatchLogsRoleArn"), props.get("KMSKeyId"),
+        )
+        original_resource._set_selectors_and_logging(props)
+        return original_resource
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: Json,  # type: ignore[override]
+                                        account_id: str, region_name: str) -> None:
+        cloudtrail_backends[account_id][region_name].delete_trail(resource_name)
+
+    def _set_selectors_and_logging(self, props: Json) -> None:
+        backend = cloudtrail_backends[self.account_id][self.region_name]
+        selectors, advanced = props.get("EventSelectors", []), props.get("AdvancedEventSelectors", [])
+        if selectors or advanced:
+            backend.put_event_selectors(self.physical_resource_id, selectors, advanced)
+        if props.get("IsLogging"):
+            backend.start_logging(self.physical_resource_id)
+        else:
+            backend.stop_logging(self.physical_resource_id)
+
+
+# get_model_list()/get_model_map() are lru_cached over CloudFormationModel's subclasses.
+for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+    cached.cache_clear()
+
+
+# ---------------------------------------------------------------------------
+# 5. fixes to moto's models
+
+_original_user_create = User.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+_original_user_delete = User.delete_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+
+def _user_create(cls: type[User], resource_name: str, cloudformation_json: Json,
+                 account_id: str, region_name: str, **kwargs: Any) -> User:
+    """A user gets the template's Groups and Tags (moto kept UserName and Path only)."""
+    user = _original_user_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    props = cloudformation_json.get("Properties", {})
+    iam = _iam(account_id, region_name)
+    for group_name in props.get("Groups", []):
+        iam.add_user_to_group(group_name, user.name)
+    iam.tag_user(user.name, props.get("Tags", []))
+    return user
+
+
+def _user_update(cls: type[User], original_resource: User, new_resource_name: str,
+                 cloudformation_json: Json, account_id: str, region_name: str) -> User:
+    """Only a new UserName replaces a user; Groups, Path and Tags update it in
+    place. moto replaced a user whenever the template named it, and the new
+    user's name was taken by the old one (EntityAlreadyExists)."""
+    props = cloudformation_json.get("Properties", {})
+    name = original_resource.name
+    if props.get("UserName", name) != name:
+        new = cls.create_from_cloudformation_json(props["UserName"], cloudformation_json, account_id, region_name)
+        cls.delete_from_cloudformation_json(name, cloudformation_json, account_id, region_name)
+        return new
+    iam = _iam(account_id, region_name)
+    original_resource.path = props.get("Path", "/")
+    wanted = set(props.get("Groups", []))
+    for group in iam.get_groups_for_user(name):
+        if group.name not in wanted:
+            iam.remove_user_from_group(group.name, name)
+    for group_name in wanted:
+        iam.add_user_to_group(group_name, name)
+    iam.untag_user(name, [t["Key"] for t in iam.list_user_tags(name)])
+    iam.tag_user(name, props.get("Tags", []))
+    return original_resource
+
+
+def _user_delete(cls: type[User], resource_name: str, cloudformation_json: Json,
+                 account_id: str, region_name: str) -> None:
+    """IAM deletes no user that is in a group; CloudFormation removes it first
+    (moto deleted it and left it listed as a member)."""
+    iam = _iam(account_id, region_name)
+    for group in iam.get_groups_for_user(resource_name):
+        iam.remove_user_from_group(group.name, resource_name)
+    _original_user_delete(cls, resource_name, cloudformation_json, account_id, region_name)
+
+
+User.create_from_cloudformation_json = classmethod(_user_create)  # type: ignore[method-assign,assignment]
+User.update_from_cloudformation_json = classmethod(_user_update)  # type: ignore[method-assign,assignment]
+User.delete_from_cloudformation_json = classmethod(_user_delete)  # type: ignore[method-assign,assignment]
+
+
+def _attached_to(iam: IAMBackend, arn: str) -> list[Any]:
+    return [e for entities in (iam.groups, iam.users, iam.roles)
+            for e in entities.values() if arn in e.managed_policies]
+
+
+def _policy_update(cls: type[ManagedPolicy], original_resource: ManagedPolicy, new_resource_name: str,
+                   cloudformation_json: Json, account_id: str, region_name: str) -> ManagedPolicy:
+    """A ManagedPolicy is updated, not forgotten (moto had no update handler):
+    a new ManagedPolicyName, Path or Description replaces it; a new document
+    becomes its default version; Groups, Users and Roles are re-attached."""
+    props = cloudformation_json.get("Properties", {})
+    old = original_resource
+    if (props.get("ManagedPolicyName", old.name) != old.name or props.get("Path", "/") != old.path
+            or props.get("Description", "") != old.description):
+        new = cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+        cls.delete_from_cloudformation_json(old.arn, cloudformation_json, account_id, region_name)
+        return new
+    iam = _iam(account_id, region_name)
+    document = json.dumps(props.get("PolicyDocument"))
+    if document != next(v.document for v in old.versions if v.is_default):
+        while len(old.versions) >= 5:  # IAM keeps 5 versions; CloudFormation drops the oldest
+            iam.delete_policy_version(old.arn, next(v for v in old.versions if not v.is_default).version_id)
+        iam.create_policy_version(old.arn, document, set_as_default=True)
+    for entity in _attached_to(iam, old.arn):
+        old.detach_from(entity)
+    for group_name in props.get("Groups", []):
+        iam.attach_group_policy(old.arn, group_name)
+    for user_name in props.get("Users", []):
+        iam.attach_user_policy(old.arn, user_name)
+    for role_name in props.get("Roles", []):
+        iam.attach_role_policy(old.arn, role_name)
+    return old
+
+
+def _policy_delete(cls: type[ManagedPolicy], resource_name: str, cloudformation_json: Json,
+                   account_id: str, region_name: str) -> None:
+    """DeleteStack deletes a stack's managed policies, detaching them first
+    (moto left them, still attached, behind)."""
+    iam = _iam(account_id, region_name)
+    policy = iam.get_policy(resource_name)
+    for entity in _attached_to(iam, resource_name):
+        policy.detach_from(entity)
+    iam.delete_policy(resource_name)
+
+
+ManagedPolicy.update_from_cloudformation_json = classmethod(_policy_update)  # type: ignore[method-assign,assignment]
+ManagedPolicy.delete_from_cloudformation_json = classmethod(_policy_delete)  # type: ignore[method-assign,assignment]
+
+
+def _method_create(cls: type[Method], resource_name: str, cloudformation_json: Json,
+                   account_id: str, region_name: str, **kwargs: Any) -> Method:
+    """A Method with its whole Integration and responses. moto required
+    Integration.IntegrationHttpMethod and Uri, which a MOCK integration (a CORS
+    preflight) does not have (KeyError), and dropped templates and responses."""
+    props = cloudformation_json["Properties"]
+    api_id, resource_id, http_method = props["RestApiId"], props["ResourceId"], props["HttpMethod"]
+    backend = apigateway_backends[account_id][region_name]
+    method = backend.put_method(
+        api_id, resource_id, http_method, props.get("AuthorizationType", "NONE"),
+        api_key_required=props.get("ApiKeyRequired"), request_parameters=props.get("RequestParameters"),
+        request_models=props.get("RequestModels"), operation_name=props.get("OperationName"),
+        authorizer_id=props.get("AuthorizerId"), authorization_scopes=props.get("AuthorizationScopes"),
+        request_validator_id=props.get("RequestValidatorId"),
+    )
+    method._cfn_location = (api_id, resource_id, http_method)  # type: ignore[attr-defined]
+    for response in props.get("MethodResponses", []):
+        backend.put_method_response(api_id, resource_id, http_method, str(response["StatusCode"]),
+                                    response.get("ResponseModels"), response.get("ResponseParameters"))
+    integration = props.get("Integration")
+    if integration:
+        backend.put_integration(
+            api_id, resource_id, http_method, integration["Type"], integration.get("Uri"),
+            integration.get("IntegrationHttpMethod"), credentials=integration.get("Credentials"),
+            request_templates=integration.get("RequestTemplates"),
+            passthrough_behavior=integration.get("PassthroughBehavior"),
+            timeout_in_millis=integration.get("TimeoutInMillis"),
+            request_parameters=integration.get("RequestParameters"),
+            content_handling=integration.get("ContentHandling"),
+            connection_type=integration.get("ConnectionType"),
+        )
+        for response in integration.get("IntegrationResponses", []):
+            backend.put_integration_response(
+                api_id, resource_id, http_method, str(response["StatusCode"]),
+                response.get("SelectionPattern"), response.get("ResponseTemplates"),
+                response.get("ResponseParameters"), response.get("ContentHandling"))
+    return method
+
+
+def _method_update(cls: type[Method], original_resource: Method, new_resource_name: str,
+                   cloudformation_json: Json, account_id: str, region_name: str) -> Method:
+    _method_delete(original_resource, account_id, region_name)
+    return _method_create(cls, new_resource_name, cloudformation_json, account_id, region_name)
+
+
+def _method_delete(self: Method, account_id: str, region_name: str) -> None:
+    """Removing a Method from the template deletes it (moto kept it). Gone
+    with its API already is fine: CloudFormation ignores NotFound on delete."""
+    api_id, resource_id, http_method = self._cfn_location  # type: ignore[attr-defined]
+    try:
+        apigateway_backends[account_id][region_name].delete_method(api_id, resource_id, http_method)
+    except Exception:  # noqa: BLE001 - NotFound of the API or resource
+        pass
+
+
+def _rest_api_delete(self: RestAPI, account_id: str, region_name: str) -> None:
+    """DeleteStack deletes the RestApi (moto left it behind)."""
+    apigateway_backends[account_id][region_name].apis.pop(self.id, None)
+
+
+Method.create_from_cloudformation_json = classmethod(_method_create)  # type: ignore[method-assign,assignment]
+Method.update_from_cloudformation_json = classmethod(_method_update)  # type: ignore[method-assign,assignment]
+Method.delete = _method_delete  # type: ignore[attr-defined]
+RestAPI.delete = _rest_api_delete  # type: ignore[attr-defined]
+
+
+if __name__ == "__main__":
+    moto.server.main(sys.argv[1:])
