@@ -62,7 +62,7 @@ pub fn toolkit_template() -> Result<String, TemplateError> {
         skip(&[
             (
                 "CKV_AWS_18",
-                "Deploy-time staging of build output; every write comes from gen deploy and is in CloudTrail",
+                "Staging for build output that gen deploy writes and CloudFormation reads; access logs would need a second bucket per region, and the deploys themselves are in CloudTrail",
             ),
             (
                 "CKV_AWS_21",

@@ -702,6 +702,7 @@ impl Cloud {
         let mut failures: Vec<String> = Vec::new();
         let started = Instant::now();
         let mut last_said = Instant::now();
+        let mut tick = 0usize;
         loop {
             let stack = match regional
                 .cfn
@@ -773,7 +774,16 @@ impl Cloud {
                         .build()
                 }));
             }
-            if last_said.elapsed().as_secs() >= 30 {
+            tick += 1;
+            self.ui.status(
+                tick,
+                format!(
+                    "{name}: {status}, {}/{total} done ({} s)",
+                    done.len().min(total),
+                    started.elapsed().as_secs()
+                ),
+            );
+            if !self.ui.watched() && last_said.elapsed().as_secs() >= 30 {
                 self.ui.say(format!(
                     "  … {name} is {status} ({} s so far)",
                     started.elapsed().as_secs()

@@ -1,6 +1,7 @@
 //! What the person running gen sees and answers.
 
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::DeployError;
 
@@ -8,7 +9,14 @@ use super::DeployError;
 pub struct Ui {
     /// Whether a person can answer: stdin is a terminal.
     interactive: bool,
+    /// Whether a person watches: stderr is a terminal (for the status line).
+    watched: bool,
 }
+
+/// Whether a status line is on screen (it must be erased before the next line is printed).
+static STATUS_SHOWN: AtomicBool = AtomicBool::new(false);
+
+const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 impl Default for Ui {
     fn default() -> Ui {
@@ -20,12 +28,44 @@ impl Ui {
     pub fn new() -> Ui {
         Ui {
             interactive: std::io::stdin().is_terminal(),
+            watched: std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// Whether [`Ui::status`] shows anything (else callers print occasional plain lines).
+    pub fn watched(&self) -> bool {
+        self.watched
+    }
+
+    /// A one-line spinner on stderr while waiting, replaced by the next status or line.
+    /// Only on a terminal: logs get the event lines alone.
+    pub fn status(&self, tick: usize, text: impl AsRef<str>) {
+        if !self.watched {
+            return;
+        }
+        let mut err = std::io::stderr().lock();
+        let _ = write!(
+            err,
+            "\r\x1b[2K{} {}",
+            SPINNER[tick % SPINNER.len()],
+            text.as_ref()
+        );
+        let _ = err.flush();
+        STATUS_SHOWN.store(true, Ordering::Relaxed);
+    }
+
+    fn clear_status(&self) {
+        if STATUS_SHOWN.swap(false, Ordering::Relaxed) {
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "\r\x1b[2K");
+            let _ = err.flush();
         }
     }
 
     /// One line to stdout, flushed at once (progress must show while waiting). A reader that
     /// went away does not stop a deploy half-way.
     pub fn say(&self, text: impl AsRef<str>) {
+        self.clear_status();
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{}", text.as_ref());
         let _ = out.flush();
@@ -40,6 +80,7 @@ impl Ui {
         if !self.interactive {
             return Err(DeployError::NeedsYes);
         }
+        self.clear_status();
         {
             let mut out = std::io::stdout().lock();
             let _ = write!(out, "{question} [y/N] ");
