@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use aws_credential_types::provider::ProvideCredentials as _;
 use aws_sdk_cloudformation as cfn;
-use aws_sdk_cloudformation::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, StackStatus};
 use aws_sdk_s3 as s3;
 
@@ -169,9 +169,12 @@ where
         };
     }
     let status = error.raw_response().map(|r| r.status().as_u16());
-    let message = error
-        .message()
-        .map_or_else(|| DisplayErrorContext(&error).to_string(), str::to_owned);
+    // The service's own words when it sent some; the SDK's Debug dump helps nobody.
+    let message = match (error.message(), status) {
+        (Some(message), _) => message.to_owned(),
+        (None, Some(status)) => format!("HTTP {status} with no error message"),
+        (None, None) => causes(&error),
+    };
     match (error.code(), status) {
         (
             Some(
@@ -206,9 +209,12 @@ where
             operation: call.operation,
             message,
         },
-        _ => DeployError::Aws {
+        (code, _) => DeployError::Aws {
             operation: call.operation,
-            message: DisplayErrorContext(&error).to_string(),
+            message: match code {
+                Some(code) => format!("{code}: {message}"),
+                None => message,
+            },
         },
     }
 }
@@ -868,5 +874,80 @@ impl Cloud {
             });
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_cloudformation::error::ErrorMetadata;
+    use aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksError;
+    use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+    use aws_smithy_runtime_api::client::result::ConnectorError;
+    use aws_smithy_types::body::SdkBody;
+
+    fn service_error(code: Option<&str>, status: u16) -> SdkError<DescribeStacksError> {
+        let mut meta = ErrorMetadata::builder().message("the service's words");
+        if let Some(code) = code {
+            meta = meta.code(code);
+        }
+        SdkError::service_error(
+            DescribeStacksError::generic(meta.build()),
+            HttpResponse::new(status.try_into().unwrap(), SdkBody::empty()),
+        )
+    }
+
+    fn classified(error: SdkError<DescribeStacksError>) -> DeployError {
+        classify(DESCRIBE_STACKS, "http://127.0.0.1:1", error)
+    }
+
+    #[test]
+    fn access_denied_names_the_call_and_the_permission() {
+        for (code, status) in [(Some("AccessDenied"), 403), (None, 403)] {
+            let error = classified(service_error(code, status));
+            assert!(
+                matches!(error, DeployError::AccessDenied { .. }),
+                "{error:?}"
+            );
+            let text = error.to_string();
+            assert!(text.contains("calling DescribeStacks"), "{text}");
+            assert!(text.contains("`cloudformation:DescribeStacks`"), "{text}");
+        }
+    }
+
+    #[test]
+    fn rejected_credentials_and_validation_errors_are_told_apart() {
+        let error = classified(service_error(Some("ExpiredToken"), 400));
+        assert!(
+            error
+                .to_string()
+                .contains("rejected the credentials (ExpiredToken)")
+        );
+        let error = classified(service_error(Some("ValidationError"), 400));
+        assert_eq!(
+            error.to_string(),
+            "CloudFormation rejected DescribeStacks: the service's words"
+        );
+        let error = classified(service_error(Some("Throttling"), 400));
+        assert!(matches!(error, DeployError::Aws { .. }), "{error:?}");
+    }
+
+    #[test]
+    fn a_connection_failure_names_the_endpoint_and_the_cause() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "Connection refused");
+        let error = classified(SdkError::dispatch_failure(ConnectorError::io(io.into())));
+        let text = error.to_string();
+        assert!(
+            text.starts_with("cannot reach http://127.0.0.1:1 (calling DescribeStacks)"),
+            "{text}"
+        );
+        assert!(text.contains("Connection refused"), "{text}");
+    }
+
+    #[test]
+    fn final_statuses_are_explained() {
+        assert!(explain("UPDATE_ROLLBACK_COMPLETE").contains("as it was before"));
+        assert!(explain("ROLLBACK_COMPLETE").contains("deletes it and starts again"));
+        assert!(explain("UPDATE_ROLLBACK_FAILED").contains("continue-update-rollback"));
     }
 }
