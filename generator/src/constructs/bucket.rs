@@ -210,8 +210,16 @@ fn know_bucket(stack: &mut Stack, id: &LogicalId, key: &str) {
 
 /// The properties every stackgen bucket has.
 fn secure_bucket(stack: &Stack, key: &str) -> Resource {
-    let mut resource = Resource::new("AWS::S3::Bucket")
-        .prop("BucketName", stack.bucket_name(key))
+    let mut resource = private_encrypted_bucket().prop("BucketName", stack.bucket_name(key));
+    if let Some(tags) = stack.tags() {
+        resource = resource.prop("Tags", tags);
+    }
+    resource
+}
+
+/// A bucket that is SSE-S3 encrypted, blocks every form of public access and ignores ACLs.
+pub(crate) fn private_encrypted_bucket() -> Resource {
+    Resource::new("AWS::S3::Bucket")
         .prop(
             "BucketEncryption",
             map! {
@@ -233,11 +241,7 @@ fn secure_bucket(stack: &Stack, key: &str) -> Resource {
         .prop(
             "OwnershipControls",
             map! { "Rules" => vec![map! { "ObjectOwnership" => "BucketOwnerEnforced" }] },
-        );
-    if let Some(tags) = stack.tags() {
-        resource = resource.prop("Tags", tags);
-    }
-    resource
+        )
 }
 
 pub(crate) fn abort_incomplete_uploads_rule() -> Value {

@@ -2,10 +2,12 @@
 //! the bucket `gen deploy` uploads function zips and large templates to. It is shared by
 //! every stackgen app in the account and region, so it belongs to none of them.
 
-use super::bucket::{abort_incomplete_uploads_rule, bucket_policy, deny_insecure_transport};
+use super::bucket::{
+    abort_incomplete_uploads_rule, bucket_policy, deny_insecure_transport, private_encrypted_bucket,
+};
 use super::function::skip;
 use crate::cfn::iam::PolicyDocument;
-use crate::cfn::{LogicalId, Output, RemovalPolicy, Resource, Template, TemplateError, Value};
+use crate::cfn::{LogicalId, Output, RemovalPolicy, Template, TemplateError, Value};
 use crate::deploy::TOOLKIT_BUCKET_OUTPUT;
 use crate::map;
 
@@ -19,28 +21,7 @@ pub fn toolkit_template() -> Result<String, TemplateError> {
         "stackgen toolkit: the assets bucket gen deploy uploads function code and large templates to (shared by the stackgen apps of this account and region)",
     );
     let bucket = LogicalId::from_raw("AssetsBucket");
-    let mut resource = Resource::new("AWS::S3::Bucket")
-        .prop(
-            "BucketEncryption",
-            map! {
-                "ServerSideEncryptionConfiguration" => vec![map! {
-                    "ServerSideEncryptionByDefault" => map! { "SSEAlgorithm" => "AES256" },
-                }],
-            },
-        )
-        .prop(
-            "PublicAccessBlockConfiguration",
-            map! {
-                "BlockPublicAcls" => true,
-                "BlockPublicPolicy" => true,
-                "IgnorePublicAcls" => true,
-                "RestrictPublicBuckets" => true,
-            },
-        )
-        .prop(
-            "OwnershipControls",
-            map! { "Rules" => vec![map! { "ObjectOwnership" => "BucketOwnerEnforced" }] },
-        )
+    let mut resource = private_encrypted_bucket()
         .prop(
             "LifecycleConfiguration",
             map! {
