@@ -71,6 +71,14 @@ pub fn build_function(
     function: &FunctionAsset,
     builder: Builder,
 ) -> Result<Vec<u8>, DeployError> {
+    // Absolute: the builders run inside the workspace, and paths passed to them must not be
+    // read relative to it.
+    let functions_dir = &std::path::absolute(functions_dir).map_err(|e| {
+        failure(
+            function,
+            format!("locating {}: {e}", functions_dir.display()),
+        )
+    })?;
     let native = host_architecture() == Some(function.architecture);
     let path = match builder {
         Builder::CargoLambda => build_with_cargo_lambda(functions_dir, function, native)?,
