@@ -104,6 +104,14 @@ pub async fn deploy_app(
     ui: Ui,
 ) -> Result<DeployReport, DeployError> {
     let cloud = Cloud::connect(config.clone(), ui).await?;
+    if let (Some(region), Some(main)) = (&config.region, output.deploy.stacks.first())
+        && region != &main.region
+    {
+        ui.say(format!(
+            "Note: deploying to {region}, not gen.yaml's {}: the templates (e.g. where the billing alarm lives) and `gen cost` follow gen.yaml; change `region:` there to move the app for good",
+            main.region
+        ));
+    }
     // One cheap call before minutes of compiling: a wrong endpoint, region or permission
     // shows now.
     if let Some(main) = output.deploy.stacks.first() {
