@@ -105,3 +105,23 @@ fn bootstrap_shows_the_toolkit_template() {
     );
     assert!(template["Outputs"]["AssetsBucketName"].is_object());
 }
+
+#[test]
+fn off_a_terminal_deploy_and_destroy_need_yes_before_doing_anything() {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = new_project(tmp.path());
+    let env = [
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
+    ];
+    for args in [&["deploy"][..], &["destroy"]] {
+        let output = run_cloud(&project, args, &env);
+        assert_code(&output, 2);
+        let err = stderr(&output);
+        assert!(err.contains("rerun with --yes"), "{args:?}: {err}");
+        // Refused before any call: the endpoint was never tried.
+        assert!(!err.contains("cannot reach"), "{err}");
+    }
+    assert!(!project.join("functions/target").exists());
+}

@@ -541,10 +541,12 @@ fn destroy(cloud: &CloudArgs, yes: bool) -> Result<u8> {
             say!("  {ty} {physical} (from {stack})");
         }
     }
-    say!(
-        "The toolkit stack {} stays: other stackgen apps in this account and region share it",
-        stackgen::deploy::TOOLKIT_STACK
-    );
+    for region in &report.toolkit_regions {
+        say!(
+            "The toolkit stack {} in {region} stays: other stackgen apps in this account and region share it",
+            stackgen::deploy::TOOLKIT_STACK
+        );
+    }
     refresh_site(&cloud.manifest, &project, "no deployed API")?;
     Ok(0)
 }

@@ -103,6 +103,7 @@ pub async fn deploy_app(
     config: DeployConfig,
     ui: Ui,
 ) -> Result<DeployReport, DeployError> {
+    ui.can_confirm(config.yes)?;
     let cloud = Cloud::connect(config.clone(), ui).await?;
     if let (Some(region), Some(main)) = (&config.region, output.deploy.stacks.first())
         && region != &main.region
@@ -243,6 +244,8 @@ pub struct DestroyReport {
     /// (stack, type, physical ID) still in the account.
     pub retained: Vec<(String, String, String)>,
     pub declined: bool,
+    /// Regions whose toolkit stack (shared, kept) exists.
+    pub toolkit_regions: Vec<String>,
 }
 
 /// Deletes the app's stacks (billing first, main last) after one confirmation.
@@ -252,6 +255,7 @@ pub async fn destroy_app(
     config: DeployConfig,
     ui: Ui,
 ) -> Result<DestroyReport, DeployError> {
+    ui.can_confirm(config.yes)?;
     let cloud = Cloud::connect(config.clone(), ui).await?;
     let mut doomed: Vec<(&StackTarget, String, Doomed)> = Vec::new();
     for (index, stack) in output.deploy.stacks.iter().enumerate().rev() {
@@ -297,5 +301,16 @@ pub async fn destroy_app(
         report.deleted.push(stack.name.clone());
     }
     report.retained = retained;
+    for (_, region, _) in &doomed {
+        if !report.toolkit_regions.contains(region)
+            && cloud
+                .regional(region)
+                .describe_stack(deploy::TOOLKIT_STACK)
+                .await?
+                .is_some()
+        {
+            report.toolkit_regions.push(region.clone());
+        }
+    }
     Ok(report)
 }

@@ -554,13 +554,23 @@ impl Cloud {
         // Events already there (e.g. REVIEW_IN_PROGRESS) are not this deploy's progress.
         let seen = self.event_ids(regional, &stack_id).await?;
         let started = Instant::now();
-        regional
+        if let Err(e) = regional
             .cfn
             .execute_change_set()
             .change_set_name(&change_set_id)
             .send()
             .await
-            .map_err(|e| classify(EXECUTE_CHANGE_SET, &regional.endpoint, e))?;
+        {
+            // Not executed: nothing should be left waiting for someone to execute it.
+            let error = classify(EXECUTE_CHANGE_SET, &regional.endpoint, e);
+            self.discard(
+                regional,
+                &change_set_id,
+                creating.then_some(stack_id.as_str()),
+            )
+            .await;
+            return Err(error);
+        }
         let stack = self
             .wait(regional, &stack_id, name, seen, changes.len())
             .await?;

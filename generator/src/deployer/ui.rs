@@ -32,6 +32,16 @@ impl Ui {
         }
     }
 
+    /// Fails at once when a later question could not be asked: off a terminal, without
+    /// `--yes`, nothing is worth building or uploading.
+    pub fn can_confirm(&self, yes: bool) -> Result<(), DeployError> {
+        if yes || self.interactive {
+            Ok(())
+        } else {
+            Err(DeployError::NeedsYes)
+        }
+    }
+
     /// Whether [`Ui::status`] shows anything (else callers print occasional plain lines).
     pub fn watched(&self) -> bool {
         self.watched
