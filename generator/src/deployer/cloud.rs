@@ -768,10 +768,8 @@ impl Cloud {
                 |s| status_text(s.stack_status()),
             );
             if !status.ends_with("_IN_PROGRESS") {
-                if !failures.is_empty() && !status.ends_with("_COMPLETE")
-                    || status.contains("ROLLBACK")
-                    || status.ends_with("_FAILED")
-                {
+                let failed = status.contains("ROLLBACK") || status.ends_with("_FAILED");
+                if failed {
                     if !failures.is_empty() {
                         self.ui
                             .say(format!("Stack {name} failed. The first errors:"));
