@@ -127,6 +127,7 @@ pub async fn deploy_app(
         let region = region_of(stack, &config, index == 0);
         let regional = cloud.regional(region);
         let mut parameters = BTreeMap::new();
+        let mut assets_bucket = None;
         if stack.needs_assets {
             let bucket = cloud.assets_bucket(&regional).await?;
             let (mut uploaded, mut present) = (0, 0);
@@ -144,7 +145,11 @@ pub async fn deploy_app(
             ui.say(format!(
                 "Function code: {uploaded} uploaded, {present} already in s3://{bucket}"
             ));
-            parameters.insert(output.deploy.assets_bucket_parameter.clone(), bucket);
+            parameters.insert(
+                output.deploy.assets_bucket_parameter.clone(),
+                bucket.clone(),
+            );
+            assets_bucket = Some(bucket);
         }
         let outcome = cloud
             .deploy_stack(
@@ -152,6 +157,7 @@ pub async fn deploy_app(
                 &stack.name,
                 template_text(output, stack),
                 &parameters,
+                assets_bucket.as_deref(),
             )
             .await?;
         let outputs = match outcome {

@@ -391,6 +391,8 @@ impl Cloud {
         name: &str,
         template: &str,
         parameters: &BTreeMap<String, String>,
+        // The region's assets bucket when the caller already looked it up.
+        assets_bucket: Option<&str>,
     ) -> Result<StackOutcome, DeployError> {
         let existing = regional.describe_stack(name).await?;
         let mut change_set_type = ChangeSetType::Update;
@@ -451,7 +453,10 @@ impl Cloud {
             );
         }
         if template.len() > TEMPLATE_BODY_LIMIT {
-            let bucket = self.assets_bucket(regional).await?;
+            let bucket = match assets_bucket {
+                Some(bucket) => bucket.to_owned(),
+                None => self.assets_bucket(regional).await?,
+            };
             let key = crate::deploy::assets::template_key(template.as_bytes());
             regional
                 .upload(
