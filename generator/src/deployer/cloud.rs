@@ -476,6 +476,8 @@ impl Cloud {
             .map_err(|e| classify(CREATE_CHANGE_SET, &regional.endpoint, e))?;
         let change_set_id = created.id().unwrap_or_default().to_owned();
         let stack_id = created.stack_id().unwrap_or(name).to_owned();
+        // The empty stack a CREATE change set made goes too when the change set does.
+        let new_stack = creating.then_some(stack_id.as_str());
 
         // Wait for CloudFormation to compute the changes.
         let (status, reason) = loop {
@@ -499,12 +501,7 @@ impl Cloud {
             }
         };
         if status != Some(ChangeSetStatus::CreateComplete) {
-            self.discard(
-                regional,
-                &change_set_id,
-                creating.then_some(stack_id.as_str()),
-            )
-            .await;
+            self.discard(regional, &change_set_id, new_stack).await;
             let nothing = reason.contains("didn't contain changes")
                 || reason.contains("No updates are to be performed");
             if nothing && !creating {
@@ -537,22 +534,12 @@ impl Cloud {
         {
             Ok(go) => go,
             Err(e) => {
-                self.discard(
-                    regional,
-                    &change_set_id,
-                    creating.then_some(stack_id.as_str()),
-                )
-                .await;
+                self.discard(regional, &change_set_id, new_stack).await;
                 return Err(e);
             }
         };
         if !go {
-            self.discard(
-                regional,
-                &change_set_id,
-                creating.then_some(stack_id.as_str()),
-            )
-            .await;
+            self.discard(regional, &change_set_id, new_stack).await;
             return Ok(StackOutcome::Declined);
         }
 
@@ -568,12 +555,7 @@ impl Cloud {
         {
             // Not executed: nothing should be left waiting for someone to execute it.
             let error = classify(EXECUTE_CHANGE_SET, &regional.endpoint, e);
-            self.discard(
-                regional,
-                &change_set_id,
-                creating.then_some(stack_id.as_str()),
-            )
-            .await;
+            self.discard(regional, &change_set_id, new_stack).await;
             return Err(error);
         }
         let stack = self
