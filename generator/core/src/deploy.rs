@@ -3,10 +3,6 @@
 //! parameter, how a change set reads, how two templates differ. The AWS calls themselves live
 //! at the I/O edge, in [`crate::deployer`].
 
-pub mod assets;
-pub mod changes;
-pub mod diff;
-
 use crate::constructs::{self, Synthesized, ids};
 use crate::manifest::Architecture;
 use crate::model::{Key, Model};

@@ -8,7 +8,6 @@ pub mod cfn;
 pub mod constructs;
 pub mod cost;
 pub mod deploy;
-pub mod deployer;
 pub mod diag;
 pub mod example;
 pub mod iam_catalog;
@@ -16,7 +15,6 @@ pub mod ledger;
 pub mod manifest;
 pub mod model;
 pub mod project;
-pub mod workspace;
 
 use cfn::TemplateError;
 use diag::Diagnostic;

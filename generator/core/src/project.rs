@@ -208,32 +208,32 @@ pub fn generate(
 const SITE_TEMPLATES: &[(&str, &str, Owner)] = &[
     (
         "index.html",
-        include_str!("../../site-template/index.html.tera"),
+        include_str!("../../../site-template/index.html.tera"),
         Owner::User,
     ),
     (
         "js/user-controller.js",
-        include_str!("../../site-template/js/user-controller.js.tera"),
+        include_str!("../../../site-template/js/user-controller.js.tera"),
         Owner::User,
     ),
     (
         "js/config.js",
-        include_str!("../../site-template/js/config.js.tera"),
+        include_str!("../../../site-template/js/config.js.tera"),
         Owner::Managed,
     ),
     (
         "package.json",
-        include_str!("../../site-template/package.json.tera"),
+        include_str!("../../../site-template/package.json.tera"),
         Owner::User,
     ),
     (
         "scripts/vendor.mjs",
-        include_str!("../../site-template/scripts/vendor.mjs.tera"),
+        include_str!("../../../site-template/scripts/vendor.mjs.tera"),
         Owner::User,
     ),
     (
         ".gitignore",
-        include_str!("../../site-template/gitignore.tera"),
+        include_str!("../../../site-template/gitignore.tera"),
         Owner::User,
     ),
 ];
@@ -289,59 +289,59 @@ struct Templates {
 const FUNCTION_TEMPLATES: &[(&str, &str)] = &[
     (
         "workspace.Cargo.toml",
-        include_str!("../templates/functions/workspace.Cargo.toml.tera"),
+        include_str!("../../templates/functions/workspace.Cargo.toml.tera"),
     ),
     (
         "crate.Cargo.toml",
-        include_str!("../templates/functions/crate.Cargo.toml.tera"),
+        include_str!("../../templates/functions/crate.Cargo.toml.tera"),
     ),
     (
         "main.rs",
-        include_str!("../templates/functions/main.rs.tera"),
+        include_str!("../../templates/functions/main.rs.tera"),
     ),
     (
         "config.rs",
-        include_str!("../templates/functions/config.rs.tera"),
+        include_str!("../../templates/functions/config.rs.tera"),
     ),
     (
         "handler_s3.rs",
-        include_str!("../templates/functions/handler_s3.rs.tera"),
+        include_str!("../../templates/functions/handler_s3.rs.tera"),
     ),
     (
         "authorizer/Cargo.toml",
-        include_str!("../templates/functions/authorizer/Cargo.toml.tera"),
+        include_str!("../../templates/functions/authorizer/Cargo.toml.tera"),
     ),
     (
         "authorizer/main.rs",
-        include_str!("../templates/functions/authorizer/src/main.rs.tera"),
+        include_str!("../../templates/functions/authorizer/src/main.rs.tera"),
     ),
     (
         "authorizer/lib.rs",
-        include_str!("../templates/functions/authorizer/src/lib.rs.tera"),
+        include_str!("../../templates/functions/authorizer/src/lib.rs.tera"),
     ),
     (
         "authorizer/tests.rs",
-        include_str!("../templates/functions/authorizer/tests/authorize.rs.tera"),
+        include_str!("../../templates/functions/authorizer/tests/authorize.rs.tera"),
     ),
     (
         "secrets.rs",
-        include_str!("../templates/functions/secrets.rs.tera"),
+        include_str!("../../templates/functions/secrets.rs.tera"),
     ),
     (
         "main_http.rs",
-        include_str!("../templates/functions/main_http.rs.tera"),
+        include_str!("../../templates/functions/main_http.rs.tera"),
     ),
     (
         "handler_http.rs",
-        include_str!("../templates/functions/handler_http.rs.tera"),
+        include_str!("../../templates/functions/handler_http.rs.tera"),
     ),
     (
         "handler_json.rs",
-        include_str!("../templates/functions/handler_json.rs.tera"),
+        include_str!("../../templates/functions/handler_json.rs.tera"),
     ),
     (
         "gitignore",
-        include_str!("../templates/functions/gitignore.tera"),
+        include_str!("../../templates/functions/gitignore.tera"),
     ),
 ];
 

@@ -1,7 +1,7 @@
 //! The built-in example, 24-Hour Video, that `gen new` starts every project from.
 
 /// The example manifest as shipped (project name `video24`).
-pub const MANIFEST: &str = include_str!("../example/gen.yaml");
+pub const MANIFEST: &str = include_str!("../../example/gen.yaml");
 
 /// The example manifest with its project name replaced. `name` must already be a valid
 /// project name: the caller validates the result like any manifest.

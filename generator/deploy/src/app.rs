@@ -2,14 +2,15 @@
 
 use std::collections::BTreeMap;
 
-use super::build::{Builder, build_function};
-use super::cloud::{Cloud, Doomed, StackOutcome};
-use super::ui::Ui;
-use super::{DeployConfig, DeployError};
-use crate::Output;
-use crate::deploy::{self, StackTarget, assets, diff};
-use crate::project::layout;
-use crate::workspace::Project;
+use crate::build::{Builder, build_function};
+use crate::cloud::{Cloud, Doomed, StackOutcome};
+use crate::ui::Ui;
+use crate::{DeployConfig, DeployError};
+use crate::{assets, diff};
+use stackgen_core::Output;
+use stackgen_core::deploy::{self, StackTarget};
+use stackgen_core::project::layout;
+use stackgen_workspace::Project;
 
 /// What `gen deploy` did.
 #[derive(Debug, Default)]
@@ -37,7 +38,7 @@ fn template_text<'a>(output: &'a Output, stack: &StackTarget) -> &'a str {
         .expect("every stack's template is a generated file")
 }
 
-fn io(error: crate::workspace::WorkspaceError) -> DeployError {
+fn io(error: stackgen_workspace::WorkspaceError) -> DeployError {
     DeployError::Io(error.to_string())
 }
 

@@ -10,10 +10,12 @@ use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, StackStatus};
 use aws_sdk_s3 as s3;
 
-use super::ui::Ui;
-use super::{DeployConfig, DeployError};
-use crate::deploy::changes::{self, Action, Replacement, ResourceChange};
-use crate::deploy::{StackOutputs, TEMPLATE_BODY_LIMIT, TOOLKIT_BUCKET_OUTPUT, TOOLKIT_STACK};
+use crate::changes::{self, Action, Replacement, ResourceChange};
+use crate::ui::Ui;
+use crate::{DeployConfig, DeployError};
+use stackgen_core::deploy::{
+    StackOutputs, TEMPLATE_BODY_LIMIT, TOOLKIT_BUCKET_OUTPUT, TOOLKIT_STACK,
+};
 
 /// An AWS API call, named as in error messages and IAM.
 #[derive(Clone, Copy, Debug)]
@@ -339,7 +341,7 @@ impl Cloud {
                     "Creating the toolkit stack {TOOLKIT_STACK} in {} (once per account and region): an encrypted, TLS-only bucket for function code and large templates",
                     regional.region
                 ));
-                let template = crate::constructs::toolkit::toolkit_template()
+                let template = stackgen_core::constructs::toolkit::toolkit_template()
                     .expect("the toolkit template is valid");
                 let out = regional
                     .cfn
@@ -457,7 +459,7 @@ impl Cloud {
                 Some(bucket) => bucket.to_owned(),
                 None => self.assets_bucket(regional).await?,
             };
-            let key = crate::deploy::assets::template_key(template.as_bytes());
+            let key = crate::assets::template_key(template.as_bytes());
             regional
                 .upload(
                     &bucket,
@@ -806,7 +808,7 @@ impl Cloud {
         };
         let template = regional.deployed_template(name).await?.unwrap_or_default();
         let retained_ids = serde_json::from_str::<serde_json::Value>(&template)
-            .map(|t| crate::deploy::diff::retained(&t))
+            .map(|t| crate::diff::retained(&t))
             .unwrap_or_default();
         let resources = regional
             .cfn

@@ -1,10 +1,13 @@
 //! The deploy edge: everything `gen deploy`, `gen diff` and `gen destroy` do to the outside
 //! world — cargo builds, S3 uploads, CloudFormation calls — with errors that say which call
-//! failed, why, and what to do. What to deploy comes from the pure [`crate::deploy`].
+//! failed, why, and what to do. What to deploy comes from the pure [`stackgen_core::deploy`] and this crate's pure modules ([`changes`], [`diff`], [`assets`]).
 
 pub mod app;
+pub mod assets;
 pub mod build;
+pub mod changes;
 pub mod cloud;
+pub mod diff;
 pub mod ui;
 
 use std::time::Duration;

@@ -8,11 +8,11 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result, bail};
 use clap::{Parser, Subcommand};
 
-use stackgen::deploy::Deployed;
-use stackgen::deployer::{Builder, DeployConfig, ui::Ui};
-use stackgen::ledger::{self, Action, PlanConfig};
-use stackgen::project::layout;
-use stackgen::workspace::Project;
+use stackgen_core::deploy::Deployed;
+use stackgen_core::ledger::{self, Action, PlanConfig};
+use stackgen_core::project::layout;
+use stackgen_deploy::{Builder, DeployConfig, ui::Ui};
+use stackgen_workspace::Project;
 
 #[derive(Parser)]
 #[command(
@@ -65,8 +65,8 @@ enum Command {
         #[arg(long)]
         yes: bool,
         /// What builds the functions.
-        #[arg(long, value_enum, default_value_t = Builder::Auto)]
-        builder: Builder,
+        #[arg(long, value_enum, default_value_t = BuilderArg::Auto)]
+        builder: BuilderArg,
     },
     /// Compare the local templates with the deployed stacks, resource by resource; exit 1
     /// when they differ.
@@ -98,6 +98,27 @@ enum Command {
         #[arg(long, default_value = "schema/manifest.schema.json")]
         out: PathBuf,
     },
+}
+
+/// Which tool builds the functions (the flag's spelling of [`Builder`]).
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum BuilderArg {
+    /// cargo-lambda if `cargo lambda --version` works, else cargo.
+    Auto,
+    /// `cargo build --release` for the host (x86_64 on x86_64 machines).
+    Cargo,
+    /// `cargo lambda build --release`.
+    CargoLambda,
+}
+
+impl From<BuilderArg> for Builder {
+    fn from(arg: BuilderArg) -> Builder {
+        match arg {
+            BuilderArg::Auto => Builder::Auto,
+            BuilderArg::Cargo => Builder::Cargo,
+            BuilderArg::CargoLambda => Builder::CargoLambda,
+        }
+    }
 }
 
 /// What the cloud commands share. Credentials come from the AWS SDK's default chain
@@ -160,7 +181,7 @@ fn main() -> ExitCode {
             cloud,
             yes,
             builder,
-        } => deploy(&cloud, yes, builder),
+        } => deploy(&cloud, yes, builder.into()),
         Command::Diff { cloud } => diff(&cloud),
         Command::Destroy { cloud, yes } => destroy(&cloud, yes),
         Command::Bootstrap {
@@ -204,9 +225,9 @@ fn new(dir: &Path, name: Option<&str>) -> Result<u8> {
             .map(str::to_owned)
             .context("cannot take a project name from the directory; pass --name")?,
     };
-    let text = stackgen::example::manifest_named(&name);
+    let text = stackgen_core::example::manifest_named(&name);
     // Validate before creating anything: a bad --name leaves no directory behind.
-    if let Err(error) = stackgen::load(&text) {
+    if let Err(error) = stackgen_core::load(&text) {
         report(
             &error,
             &format!("{} (from --name {name:?})", layout::MANIFEST),
@@ -228,7 +249,7 @@ fn new(dir: &Path, name: Option<&str>) -> Result<u8> {
 
 fn cost(manifest: &Path, json: bool) -> Result<()> {
     let text = read_manifest(manifest)?;
-    let output = match stackgen::compile(&text) {
+    let output = match stackgen_core::compile(&text) {
         Ok(output) => output,
         Err(error) => {
             report(&error, &manifest.display().to_string(), &text);
@@ -275,9 +296,9 @@ fn project_of(manifest: &Path) -> Project {
 
 /// Compiles the manifest with what the last deploy recorded (`.gen/outputs/`), so the site's
 /// config.js keeps the real API URL across `gen build`s.
-fn compile_project(manifest: &Path, project: &Project) -> Result<stackgen::Output> {
+fn compile_project(manifest: &Path, project: &Project) -> Result<stackgen_core::Output> {
     let text = read_manifest(manifest)?;
-    let compiled = |deployed: &Deployed| match stackgen::compile_with(&text, deployed) {
+    let compiled = |deployed: &Deployed| match stackgen_core::compile_with(&text, deployed) {
         Ok(output) => Ok(output),
         Err(error) => {
             report(&error, &manifest.display().to_string(), &text);
@@ -292,7 +313,7 @@ fn compile_project(manifest: &Path, project: &Project) -> Result<stackgen::Outpu
     };
     let recorded = project
         .read_record(&main.outputs_path())?
-        .and_then(|text| stackgen::deploy::parse_outputs(&text));
+        .and_then(|text| stackgen_core::deploy::parse_outputs(&text));
     match recorded.and_then(|mut outputs| outputs.remove(api_url_output)) {
         Some(api_url) => compiled(&Deployed {
             api_url: Some(api_url),
@@ -308,8 +329,12 @@ fn build(manifest: &Path, config: BuildConfig) -> Result<bool> {
     build_output(&project, &output, config)
 }
 
-fn build_output(project: &Project, output: &stackgen::Output, config: BuildConfig) -> Result<bool> {
-    let stackgen::Output {
+fn build_output(
+    project: &Project,
+    output: &stackgen_core::Output,
+    config: BuildConfig,
+) -> Result<bool> {
+    let stackgen_core::Output {
         files,
         notes,
         estimate,
@@ -368,8 +393,8 @@ fn build_output(project: &Project, output: &stackgen::Output, config: BuildConfi
             "  kept {} (no longer generated; {})",
             item.path,
             match item.owner {
-                stackgen::project::Owner::User => "your code",
-                stackgen::project::Owner::Managed => "you edited it",
+                stackgen_core::project::Owner::User => "your code",
+                stackgen_core::project::Owner::Managed => "you edited it",
             }
         );
     }
@@ -387,7 +412,7 @@ fn build_output(project: &Project, output: &stackgen::Output, config: BuildConfi
     let monthly = match &estimate {
         Ok(estimate) => format!(
             "estimated {}/month (gen cost)",
-            stackgen::cost::money(estimate.total_usd)
+            stackgen_core::cost::money(estimate.total_usd)
         ),
         Err(_) => "no price data for this region".to_owned(),
     };
@@ -420,18 +445,18 @@ fn action_word(action: Action) -> &'static str {
     }
 }
 
-fn report(error: &stackgen::Error, file: &str, text: &str) {
+fn report(error: &stackgen_core::Error, file: &str, text: &str) {
     match error {
-        stackgen::Error::Manifest(diagnostics) => {
+        stackgen_core::Error::Manifest(diagnostics) => {
             for d in diagnostics {
                 eprint!("{}", d.render(file, text));
             }
             eprintln!(
                 "{} in {file}; nothing was written",
-                stackgen::diag::count(diagnostics.len(), "error")
+                stackgen_core::diag::count(diagnostics.len(), "error")
             );
         }
-        stackgen::Error::Generate(e) => {
+        stackgen_core::Error::Generate(e) => {
             eprintln!(
                 "error: {e}\n  = hint: this is a bug in stackgen; please report it with your gen.yaml"
             );
@@ -440,7 +465,7 @@ fn report(error: &stackgen::Error, file: &str, text: &str) {
 }
 
 fn schema(out: &Path) -> Result<()> {
-    let mut text = stackgen::cfn::to_pretty_json(&stackgen::manifest::json_schema());
+    let mut text = stackgen_core::cfn::to_pretty_json(&stackgen_core::manifest::json_schema());
     text.push('\n');
     if out == Path::new("-") {
         say!("{}", text.trim_end_matches('\n'));
@@ -480,7 +505,7 @@ fn deploy(cloud: &CloudArgs, yes: bool, builder: Builder) -> Result<u8> {
     let output = compile_project(&cloud.manifest, &project)?;
     build_output(&project, &output, BuildConfig::default())?;
     let ui = Ui::new();
-    let report = runtime()?.block_on(stackgen::deployer::app::deploy_app(
+    let report = runtime()?.block_on(stackgen_deploy::app::deploy_app(
         &project,
         &output,
         deploy_config(cloud, yes, builder),
@@ -515,7 +540,7 @@ fn refresh_site(manifest: &Path, project: &Project, what: &str) -> Result<()> {
 fn diff(cloud: &CloudArgs) -> Result<u8> {
     let project = project_of(&cloud.manifest);
     let output = compile_project(&cloud.manifest, &project)?;
-    let differs = runtime()?.block_on(stackgen::deployer::app::diff_app(
+    let differs = runtime()?.block_on(stackgen_deploy::app::diff_app(
         &output,
         deploy_config(cloud, false, Builder::Auto),
         Ui::new(),
@@ -526,7 +551,7 @@ fn diff(cloud: &CloudArgs) -> Result<u8> {
 fn destroy(cloud: &CloudArgs, yes: bool) -> Result<u8> {
     let project = project_of(&cloud.manifest);
     let output = compile_project(&cloud.manifest, &project)?;
-    let report = runtime()?.block_on(stackgen::deployer::app::destroy_app(
+    let report = runtime()?.block_on(stackgen_deploy::app::destroy_app(
         &project,
         &output,
         deploy_config(cloud, yes, Builder::Auto),
@@ -544,7 +569,7 @@ fn destroy(cloud: &CloudArgs, yes: bool) -> Result<u8> {
     for region in &report.toolkit_regions {
         say!(
             "The toolkit stack {} in {region} stays: other stackgen apps in this account and region share it",
-            stackgen::deploy::TOOLKIT_STACK
+            stackgen_core::deploy::TOOLKIT_STACK
         );
     }
     refresh_site(&cloud.manifest, &project, "no deployed API")?;
@@ -553,7 +578,7 @@ fn destroy(cloud: &CloudArgs, yes: bool) -> Result<u8> {
 
 fn bootstrap(cloud: &CloudArgs, show_template: bool) -> Result<u8> {
     if show_template {
-        let text = stackgen::constructs::toolkit::toolkit_template()
+        let text = stackgen_core::constructs::toolkit::toolkit_template()
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         say!("{}", text.trim_end_matches('\n'));
         return Ok(0);
@@ -573,13 +598,13 @@ fn bootstrap(cloud: &CloudArgs, show_template: bool) -> Result<u8> {
     };
     let ui = Ui::new();
     let bucket = runtime()?.block_on(async {
-        let cloud = stackgen::deployer::cloud::Cloud::connect(DeployConfig::default(), ui).await?;
+        let cloud = stackgen_deploy::cloud::Cloud::connect(DeployConfig::default(), ui).await?;
         let regional = cloud.regional(&region);
         cloud.assets_bucket(&regional).await
     })?;
     say!(
         "Toolkit stack {} in {region}: assets bucket {bucket}",
-        stackgen::deploy::TOOLKIT_STACK
+        stackgen_core::deploy::TOOLKIT_STACK
     );
     Ok(0)
 }

@@ -5,12 +5,12 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use super::DeployError;
-use crate::deploy::FunctionAsset;
-use crate::manifest::Architecture;
+use crate::DeployError;
+use stackgen_core::deploy::FunctionAsset;
+use stackgen_core::manifest::Architecture;
 
 /// Which tool builds the functions.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Builder {
     /// cargo-lambda if `cargo lambda --version` works, else cargo.
     #[default]

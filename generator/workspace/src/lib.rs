@@ -6,8 +6,8 @@ use std::fs;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
-use crate::ledger::{Action, Ledger, OnDisk, Plan, sha256_hex};
-use crate::project::layout;
+use stackgen_core::ledger::{Action, Ledger, OnDisk, Plan, sha256_hex};
+use stackgen_core::project::layout;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkspaceError {

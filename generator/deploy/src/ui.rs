@@ -3,7 +3,7 @@
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::DeployError;
+use crate::DeployError;
 
 #[derive(Clone, Copy, Debug)]
 pub struct Ui {

@@ -12,7 +12,7 @@ use crate::constructs::Synthesized;
 use crate::manifest::Architecture;
 use crate::model::{LOG_BUCKET_KEY, Model};
 
-const PRICES_JSON: &str = include_str!("../data/prices.json");
+const PRICES_JSON: &str = include_str!("../../data/prices.json");
 
 /// AWS's prices, as read from its public price pages on `read_on`.
 #[derive(Clone, Debug, Deserialize)]

@@ -7,8 +7,8 @@ use std::io::{Cursor, Write as _};
 use object::Endianness;
 use object::read::elf::{ElfFile64, FileHeader as _};
 
-use crate::ledger::sha256_hex;
-use crate::manifest::Architecture;
+use stackgen_core::ledger::sha256_hex;
+use stackgen_core::manifest::Architecture;
 
 /// provided.al2023's glibc: a binary needing a newer symbol version fails at cold start.
 pub const MAX_GLIBC: (u32, u32) = (2, 34);
