@@ -8,8 +8,8 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result, bail};
 use clap::{Parser, Subcommand};
 
-use stackgen_core::deploy::Deployed;
 use stackgen_core::ledger::{self, Action, PlanConfig};
+use stackgen_core::outputs::Deployed;
 use stackgen_core::project::layout;
 use stackgen_deploy::{Builder, DeployConfig, ui::Ui};
 use stackgen_workspace::Project;
@@ -305,21 +305,7 @@ fn compile_project(manifest: &Path, project: &Project) -> Result<stackgen_core::
             Err(anyhow::Error::from(Reported))
         }
     };
-    let output = compiled(&Deployed::default())?;
-    let (Some(main), Some(api_url_output)) =
-        (output.deploy.stacks.first(), &output.deploy.api_url_output)
-    else {
-        return Ok(output);
-    };
-    let recorded = project
-        .read_record(&main.outputs_path())?
-        .and_then(|text| stackgen_core::deploy::parse_outputs(&text));
-    match recorded.and_then(|mut outputs| outputs.remove(api_url_output)) {
-        Some(api_url) => compiled(&Deployed {
-            api_url: Some(api_url),
-        }),
-        None => Ok(output),
-    }
+    compiled(&project.deployed()?)
 }
 
 /// Returns whether the output was (or now is) up to date.

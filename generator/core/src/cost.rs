@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use crate::cfn::Value;
-use crate::constructs::Synthesized;
+use crate::graph::StackNode as Synthesized;
 use crate::manifest::Architecture;
 use crate::model::{LOG_BUCKET_KEY, Model};
 
@@ -675,7 +675,7 @@ mod tests {
     fn estimate_of(manifest: &str) -> Result<Estimate, CostError> {
         let model = crate::load(manifest).expect("valid manifest");
         let templates = crate::constructs::synthesize(&model).unwrap();
-        estimate(&model, &templates, &PriceTable::builtin())
+        estimate(&model, templates.stacks(), &PriceTable::builtin())
     }
 
     const SCENARIO: &str = "name: costcase

@@ -1,36 +1,51 @@
-//! What `gen deploy`, `gen diff` and `gen destroy` need to know, computed purely from the model
-//! and the templates: which stacks go where, which function crate fills which template
-//! parameter, how a change set reads, how two templates differ. The AWS calls themselves live
-//! at the I/O edge, in [`crate::deployer`].
+//! What `gen deploy`, `gen diff` and `gen destroy` need to know, computed purely from the stack
+//! graph: which stacks go where, which function crate fills which template parameter, which
+//! output holds the API's URL. The AWS side (and its pure decisions: how a change set reads,
+//! how two templates differ) is the `stackgen-deploy` crate.
 
-use crate::constructs::{self, Synthesized, ids};
+use crate::constructs::ids;
+use crate::graph::{StackGraph, StackNode, StackRole};
 use crate::manifest::Architecture;
 use crate::model::{Key, Model};
+use crate::outputs;
 
-/// The stack `gen deploy` creates on first use in each region that needs assets (like
-/// `cdk bootstrap`'s CDKToolkit): it holds the assets bucket.
-pub const TOOLKIT_STACK: &str = "stackgen-toolkit";
-/// The toolkit stack's output naming its assets bucket.
-pub const TOOLKIT_BUCKET_OUTPUT: &str = "AssetsBucketName";
+pub use crate::constructs::toolkit::TOOLKIT_BUCKET_OUTPUT;
+pub use crate::naming::TOOLKIT_STACK;
+pub use crate::outputs::{Deployed, OUTPUTS_DIR, StackOutputs, parse_outputs, render_outputs};
+
 /// CloudFormation's limit for `TemplateBody`; a larger template is uploaded and passed by URL.
 pub const TEMPLATE_BODY_LIMIT: usize = 51_200;
-/// Where stack outputs are recorded after a deploy: `.gen/outputs/<stack>.json`.
-pub const OUTPUTS_DIR: &str = ".gen/outputs";
 
-/// One CloudFormation stack of the app.
+/// One CloudFormation stack `gen deploy` creates (nested stacks come with their parent).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StackTarget {
+    pub role: StackRole,
     pub name: String,
     pub region: String,
     /// Project-relative path of its template.
-    pub template_path: &'static str,
+    pub template_path: String,
     /// Whether its template takes the assets bucket and code keys as parameters.
     pub needs_assets: bool,
 }
 
 impl StackTarget {
+    fn new(node: &StackNode) -> StackTarget {
+        StackTarget {
+            role: node.role.clone(),
+            name: node.name.clone(),
+            region: node.region.clone(),
+            template_path: node.template_path.clone(),
+            needs_assets: node.template.parameters.contains_key(&ids::assets_bucket()),
+        }
+    }
+
     pub fn outputs_path(&self) -> String {
-        format!("{OUTPUTS_DIR}/{}.json", self.name)
+        outputs::outputs_path(&self.name)
+    }
+
+    /// The app's own stack: the one `--region` moves (billing metrics stay in us-east-1).
+    pub fn is_app(&self) -> bool {
+        self.role == StackRole::App
     }
 }
 
@@ -50,83 +65,42 @@ pub struct FunctionAsset {
 /// Everything about deploying the app that follows from gen.yaml alone.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeployPlan {
-    /// In deploy order: the main stack first.
+    /// In deploy order (the graph's): the app's stack first.
     pub stacks: Vec<StackTarget>,
     /// The template parameter that takes the assets bucket's name.
     pub assets_bucket_parameter: String,
     pub functions: Vec<FunctionAsset>,
-    /// The main stack's output holding the API's base URL (the site's `apiUrl`).
+    /// The output holding the API's base URL (the site's `apiUrl`), and its stack.
     pub api_url_output: Option<String>,
 }
 
 impl DeployPlan {
-    pub fn new(model: &Model, templates: &[Synthesized]) -> DeployPlan {
-        let stacks = templates
-            .iter()
-            .map(|t| {
-                let main = t.path == constructs::MAIN_TEMPLATE;
-                StackTarget {
-                    name: if main {
-                        model.project.to_string()
-                    } else {
-                        format!("{}-billing", model.project)
-                    },
-                    region: t.region.clone(),
-                    template_path: t.path,
-                    needs_assets: t.template.parameters.contains_key(&ids::assets_bucket()),
-                }
-            })
-            .collect();
+    pub fn new(model: &Model, graph: &StackGraph) -> DeployPlan {
         let functions = model
             .functions
             .iter()
             .map(|(key, spec)| FunctionAsset {
                 key: key.clone(),
                 crate_name: key.to_string(),
-                function_name: constructs::function_name(&model.project, key),
+                function_name: model.naming.function(key).into_string(),
                 architecture: spec.architecture,
                 code_key_parameter: ids::function_code_key(key).to_string(),
             })
             .collect();
         DeployPlan {
-            stacks,
+            stacks: graph.top_level().map(StackTarget::new).collect(),
             assets_bucket_parameter: ids::assets_bucket().to_string(),
             functions,
-            api_url_output: model.api.as_ref().map(|_| ids::api_url().to_string()),
+            api_url_output: graph
+                .with_output(&ids::api_url())
+                .map(|_| ids::api_url().to_string()),
         }
     }
-}
 
-/// What a deployment told us that generated files depend on (today: the site's `apiUrl`).
-/// Empty until the first `gen deploy`; read from `.gen/outputs/` at the I/O edge.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Deployed {
-    pub api_url: Option<String>,
-}
-
-/// Stack outputs as recorded in `.gen/outputs/<stack>.json`: output key → value, sorted.
-pub type StackOutputs = std::collections::BTreeMap<String, String>;
-
-/// The recorded outputs file's text: stable, pretty, newline-terminated.
-pub fn render_outputs(stack: &str, region: &str, outputs: &StackOutputs) -> String {
-    let value = serde_json::json!({
-        "stack": stack,
-        "region": region,
-        "outputs": outputs,
-    });
-    let mut text = crate::cfn::to_pretty_json(&value);
-    text.push('\n');
-    text
-}
-
-/// Reads back [`render_outputs`]' text; `None` when it is not such a file.
-pub fn parse_outputs(text: &str) -> Option<StackOutputs> {
-    let value: serde_json::Value = serde_json::from_str(text).ok()?;
-    let outputs = value.get("outputs")?.as_object()?;
-    outputs
-        .iter()
-        .map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
-        .collect()
+    /// The app's own stack.
+    pub fn app(&self) -> Option<&StackTarget> {
+        self.stacks.iter().find(|s| s.is_app())
+    }
 }
 
 #[cfg(test)]
@@ -135,8 +109,8 @@ mod tests {
 
     fn plan_of(manifest: &str) -> DeployPlan {
         let model = crate::load(manifest).unwrap();
-        let templates = constructs::synthesize(&model).unwrap();
-        DeployPlan::new(&model, &templates)
+        let graph = crate::constructs::synthesize(&model).unwrap();
+        DeployPlan::new(&model, &graph)
     }
 
     #[test]
@@ -151,6 +125,7 @@ mod tests {
         assert_eq!(plan.stacks[0].region, "us-east-1");
         assert!(plan.stacks[0].needs_assets);
         assert_eq!(plan.stacks[0].outputs_path(), ".gen/outputs/video24.json");
+        assert_eq!(plan.app(), Some(&plan.stacks[0]));
     }
 
     #[test]
@@ -174,9 +149,10 @@ mod tests {
     #[test]
     fn every_function_maps_to_a_parameter_of_the_main_template() {
         let model = crate::load(crate::example::MANIFEST).unwrap();
-        let templates = constructs::synthesize(&model).unwrap();
-        let plan = DeployPlan::new(&model, &templates);
-        let parameters: Vec<String> = templates[0]
+        let graph = crate::constructs::synthesize(&model).unwrap();
+        let plan = DeployPlan::new(&model, &graph);
+        let app = graph.get(&StackRole::App).unwrap();
+        let parameters: Vec<String> = app
             .template
             .parameters
             .keys()
@@ -197,7 +173,7 @@ mod tests {
         }
         // Exactly the parameters gen deploy fills: no other parameter is left without a value.
         assert_eq!(parameters.len(), plan.functions.len() + 1);
-        let outputs = &templates[0].template.outputs;
+        let outputs = &app.template.outputs;
         let api_url = plan.api_url_output.as_deref().unwrap();
         assert!(outputs.keys().any(|k| k.as_str() == api_url));
     }
@@ -211,7 +187,7 @@ mod tests {
         let text = render_outputs("app", "eu-west-1", &outputs);
         assert!(text.find("\"A\"").unwrap() < text.find("\"B\"").unwrap());
         assert!(text.ends_with("}\n"));
-        assert_eq!(parse_outputs(&text), Some(outputs));
+        assert_eq!(parse_outputs(&text), Some(("app".to_owned(), outputs)));
         assert_eq!(parse_outputs("{}"), None);
         assert_eq!(parse_outputs("not json"), None);
     }

@@ -10,10 +10,13 @@ pub mod cost;
 pub mod deploy;
 pub mod diag;
 pub mod example;
+pub mod graph;
 pub mod iam_catalog;
 pub mod ledger;
 pub mod manifest;
 pub mod model;
+pub mod naming;
+pub mod outputs;
 pub mod project;
 
 use cfn::TemplateError;
@@ -57,22 +60,22 @@ pub struct Output {
 /// Manifest text → every file of the project, before any deployment. Deterministic: same
 /// text, same bytes.
 pub fn compile(text: &str) -> Result<Output, Error> {
-    compile_with(text, &deploy::Deployed::default())
+    compile_with(text, &outputs::Deployed::default())
 }
 
-/// Like [`compile`], with what the last deployment told us (the site's API URL).
-pub fn compile_with(text: &str, deployed: &deploy::Deployed) -> Result<Output, Error> {
+/// Like [`compile`], with what the last deployment recorded (the site's API URL comes from
+/// the stack whose outputs declare it).
+pub fn compile_with(text: &str, deployed: &outputs::Deployed) -> Result<Output, Error> {
     let (model, source_map) = load_with_map(text)?;
-    let templates =
-        constructs::synthesize(&model).map_err(|e| limit_error(e.into(), &source_map))?;
+    let graph = constructs::synthesize(&model).map_err(|e| limit_error(e.into(), &source_map))?;
     let files =
-        project::generate(&model, &templates, deployed).map_err(|e| limit_error(e, &source_map))?;
-    let estimate = cost::estimate(&model, &templates, &cost::PriceTable::builtin());
+        project::generate(&model, &graph, deployed).map_err(|e| limit_error(e, &source_map))?;
+    let estimate = cost::estimate(&model, graph.stacks(), &cost::PriceTable::builtin());
     Ok(Output {
         files,
         notes: notes(&model),
         estimate,
-        deploy: deploy::DeployPlan::new(&model, &templates),
+        deploy: deploy::DeployPlan::new(&model, &graph),
     })
 }
 

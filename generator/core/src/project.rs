@@ -9,7 +9,9 @@ use serde::Serialize;
 
 use crate::cfn::{TemplateError, to_pretty_json};
 use crate::constructs;
+use crate::graph::{StackGraph, StackNode};
 use crate::model::{FunctionSpec, Key, Model};
+use crate::outputs::Deployed;
 
 /// Where things go in a user project (relative to the directory holding `gen.yaml`).
 pub mod layout {
@@ -96,7 +98,7 @@ pub const ACCOUNT_PLACEHOLDER: &str = "111122223333";
 /// The policy as plain, pretty JSON with ARNs spelled out, and its size as AWS counts it
 /// (characters other than whitespace).
 fn standalone_policy(
-    synthesized: &constructs::Synthesized,
+    synthesized: &StackNode,
     record: &constructs::policy::PolicyRecord,
 ) -> (String, usize) {
     use crate::cfn::{Pseudo, SubRef};
@@ -131,8 +133,8 @@ fn standalone_policy(
 /// Every file of the project, sorted by path.
 pub fn generate(
     model: &Model,
-    templates: &[constructs::Synthesized],
-    deployed: &crate::deploy::Deployed,
+    graph: &StackGraph,
+    deployed: &Deployed,
 ) -> Result<Vec<GeneratedFile>, GenerateError> {
     let mut files = BTreeMap::new();
     let mut add = |path: String, contents: String, owner: Owner| {
@@ -147,9 +149,9 @@ pub fn generate(
     };
 
     let mut policy_names = BTreeMap::new();
-    for synthesized in templates {
+    for synthesized in graph.stacks() {
         add(
-            synthesized.path.into(),
+            synthesized.template_path.clone(),
             synthesized.template.render()?,
             Owner::Managed,
         );
@@ -164,10 +166,12 @@ pub fn generate(
                     what: record.limit.describe(),
                 });
             }
-            if let Some(other) = policy_names.insert(record.name.clone(), synthesized.path) {
+            if let Some(other) =
+                policy_names.insert(record.name.clone(), &synthesized.template_path)
+            {
                 unreachable!(
                     "policy file {} written for {other} and {}",
-                    record.name, synthesized.path
+                    record.name, synthesized.template_path
                 );
             }
             add(
@@ -190,7 +194,8 @@ pub fn generate(
     add(layout::SCHEMA.into(), schema, Owner::Managed);
 
     if let (Some(site), Some(auth)) = (&model.site, &model.auth) {
-        for (path, contents, owner) in site_files(model, site, auth, deployed)? {
+        let api_url = deployed.output(graph, &constructs::ids::api_url());
+        for (path, contents, owner) in site_files(model, site, auth, api_url)? {
             add(path, contents, owner);
         }
     }
@@ -242,25 +247,19 @@ fn site_files(
     model: &Model,
     site: &crate::model::SiteSpec,
     auth: &crate::model::AuthSpec,
-    deployed: &crate::deploy::Deployed,
+    api_url: Option<&str>,
 ) -> Result<Vec<(String, String, Owner)>, GenerateError> {
     let json = |value: &str| serde_json::to_string(value).expect("strings serialise");
     let mut context = tera::Context::new();
     context.insert("title", &site.title);
     context.insert("port", &site.port);
-    context.insert("package_name", &format!("{}-site", model.project));
+    context.insert("package_name", &model.naming.site_package());
     // Values for JavaScript are JSON-encoded here, so no manifest text can break the script.
     context.insert("domain", &json(&auth.domain));
     context.insert("client_id", &json(&auth.client_id));
     context.insert("audience", &json(&auth.audience));
     // `null` until `gen deploy` has recorded the API's URL.
-    context.insert(
-        "api_url",
-        &deployed
-            .api_url
-            .as_deref()
-            .map_or_else(|| "null".to_owned(), json),
-    );
+    context.insert("api_url", &api_url.map_or_else(|| "null".to_owned(), json));
     let mut tera = tera::Tera::default();
     tera.autoescape_on(Vec::<&str>::new());
     let mut out = Vec::new();
@@ -415,10 +414,7 @@ impl Templates {
             if model.auth.is_some() && key.as_str() == crate::model::AUTHORIZER_KEY {
                 // Security code: generated whole, never the user's to edit.
                 let mut context = tera::Context::new();
-                context.insert(
-                    "function_name",
-                    &constructs::function_name(&model.project, key),
-                );
+                context.insert("function_name", model.naming.function(key).as_str());
                 for (template, path) in AUTHORIZER_FILES {
                     out.push((
                         format!("{base}/{path}"),
@@ -502,10 +498,7 @@ fn function_context(model: &Model, key: &Key, spec: &FunctionSpec) -> tera::Cont
     let mut context = tera::Context::new();
     context.insert("key", key.as_str());
     context.insert("crate_name", &key.as_str());
-    context.insert(
-        "function_name",
-        &constructs::function_name(&model.project, key),
-    );
+    context.insert("function_name", model.naming.function(key).as_str());
     context.insert("s3_event", &!spec.s3_triggers.is_empty());
     let routes: Vec<String> = model
         .api

@@ -7,6 +7,7 @@ use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
 use stackgen_core::ledger::{Action, Ledger, OnDisk, Plan, sha256_hex};
+use stackgen_core::outputs::{Deployed, OUTPUTS_DIR, parse_outputs};
 use stackgen_core::project::layout;
 
 #[derive(Debug, thiserror::Error)]
@@ -132,6 +133,29 @@ impl Project {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(io_error(&path)(e)),
         }
+    }
+
+    /// What every deploy recorded (`.gen/outputs/*.json`), by stack name. A file that is not
+    /// such a record is ignored: it describes no stack of this app.
+    pub fn deployed(&self) -> Result<Deployed, WorkspaceError> {
+        let dir = self.path(OUTPUTS_DIR);
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Deployed::default()),
+            Err(e) => return Err(io_error(&dir)(e)),
+        };
+        let mut deployed = Deployed::default();
+        for entry in entries {
+            let path = entry.map_err(io_error(&dir))?.path();
+            if path.extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            let text = fs::read_to_string(&path).map_err(io_error(&path))?;
+            if let Some((stack, outputs)) = parse_outputs(&text) {
+                deployed.stacks.insert(stack, outputs);
+            }
+        }
+        Ok(deployed)
     }
 
     /// Removes such a record if it exists.

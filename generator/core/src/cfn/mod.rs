@@ -8,7 +8,7 @@ mod value;
 
 pub use logical_id::{LogicalId, pascal_case};
 pub use template::{
-    Condition, MAX_OUTPUTS, MAX_PARAMETERS, MAX_RESOURCES, MAX_TEMPLATE_BYTES, Output, Parameter,
-    ParameterType, RemovalPolicy, Resource, Template, TemplateError, to_pretty_json,
+    Condition, CrossStack, MAX_OUTPUTS, MAX_PARAMETERS, MAX_RESOURCES, MAX_TEMPLATE_BYTES, Output,
+    Parameter, ParameterType, RemovalPolicy, Resource, Template, TemplateError, to_pretty_json,
 };
-pub use value::{Intrinsic, Pseudo, Sub, SubRef, Value};
+pub use value::{Import, Intrinsic, Pseudo, Sub, SubRef, Value};

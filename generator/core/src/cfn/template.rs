@@ -73,7 +73,8 @@ impl Resource {
                         }
                     }
                 }
-                Intrinsic::RefPseudo(_) | Intrinsic::Join(..) => {}
+                // Another stack's resource is no dependency inside this one.
+                Intrinsic::RefPseudo(_) | Intrinsic::Join(..) | Intrinsic::Import(_) => {}
             });
         }
         ids
@@ -147,12 +148,43 @@ pub struct Output {
     pub value: Value,
 }
 
+/// A reference from a resource of one stack to a resource of another.
+#[derive(Debug, PartialEq, Eq)]
+pub struct CrossStack {
+    pub from: String,
+    pub from_stack: String,
+    pub from_region: String,
+    pub to: String,
+    pub to_stack: String,
+    pub to_region: String,
+}
+
 /// A problem in a template that stackgen itself built: always a bug in stackgen, never the
 /// user's fault, so it is reported as such.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TemplateError {
     #[error("`{from}` refers to `{to}`, which is not a resource or parameter of the template")]
     DanglingReference { from: String, to: String },
+    #[error(
+        "`{from}` refers to `{to}` in another stack, and the stack graph did not link it into this one"
+    )]
+    UnlinkedImport { from: String, to: String },
+    #[error(
+        "`{}` in stack {} ({}) refers to `{}` in stack {} ({}): CloudFormation cannot pass values between regions",
+        .0.from, .0.from_stack, .0.from_region, .0.to, .0.to_stack, .0.to_region
+    )]
+    CrossRegion(Box<CrossStack>),
+    #[error(
+        "`{}` in stack {} refers to `{}` in stack {}, which is deployed on its own: only a stack and its nested stacks share values (never Export/ImportValue, which locks the exporting resource)",
+        .0.from, .0.from_stack, .0.to, .0.to_stack
+    )]
+    SeparateStacks(Box<CrossStack>),
+    #[error("`{from}` refers to `{to}`, which stack {stack} does not have")]
+    NoSuchResource {
+        from: String,
+        to: String,
+        stack: String,
+    },
     #[error("logical ID `{0}` is used twice")]
     DuplicateId(LogicalId),
     #[error("circular dependency: {}", .0.iter().map(|id| id.as_str()).collect::<Vec<_>>().join(" -> "))]
@@ -226,6 +258,7 @@ impl Template {
         let resource_or_parameter =
             |id: &LogicalId| self.resources.contains_key(id) || self.parameters.contains_key(id);
         let mut dangling = None;
+        let mut unlinked = None;
         let mut check_value = |from: &str, value: &Value| {
             value.for_each_intrinsic(&mut |intrinsic| {
                 let target = match intrinsic {
@@ -242,6 +275,15 @@ impl Template {
                             !(self.resources.contains_key(*id)
                                 || (*is_ref && self.parameters.contains_key(*id)))
                         }),
+                    Intrinsic::Import(import) => {
+                        if unlinked.is_none() {
+                            unlinked = Some(TemplateError::UnlinkedImport {
+                                from: from.to_owned(),
+                                to: import.to_string(),
+                            });
+                        }
+                        None
+                    }
                     Intrinsic::RefPseudo(_) | Intrinsic::Join(..) => None,
                 };
                 if let Some((id, is_ref)) = target {
@@ -267,7 +309,7 @@ impl Template {
         for (id, output) in &self.outputs {
             check_value(id.as_str(), &output.value);
         }
-        if let Some(error) = dangling {
+        if let Some(error) = dangling.or(unlinked) {
             return Err(error);
         }
         for (id, resource) in &self.resources {

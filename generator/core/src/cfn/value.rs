@@ -73,6 +73,39 @@ pub enum Intrinsic {
     Sub(Sub),
     /// `Fn::Join` with a separator.
     Join(String, Vec<Value>),
+    /// A resource of another stack of the app. Never serialised: the stack graph links it
+    /// into a parameter or a nested stack's output, or refuses it (`graph::link`), and
+    /// [`Template::check`](super::Template::check) refuses one left unlinked.
+    Import(Import),
+}
+
+/// A reference to `Ref id` / `GetAtt id.attribute` in the stack the graph knows as `stack`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Import {
+    /// The graph's stable key of the stack holding the resource (`StackRole::key`).
+    pub stack: String,
+    pub id: LogicalId,
+    pub attribute: Option<String>,
+}
+
+impl Import {
+    /// The same reference inside the stack that holds it.
+    pub fn local(&self) -> Value {
+        match &self.attribute {
+            Some(attribute) => Value::get_att(&self.id, attribute),
+            None => Value::reference(&self.id),
+        }
+    }
+}
+
+impl std::fmt::Display for Import {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.stack, self.id)?;
+        if let Some(attribute) = &self.attribute {
+            write!(f, ".{attribute}")?;
+        }
+        Ok(())
+    }
 }
 
 /// One placeholder in a `Fn::Sub` string.
@@ -267,6 +300,43 @@ impl Value {
         Value::List(items.into_iter().collect())
     }
 
+    /// A reference to a resource of another stack of the app (see [`Import`]).
+    pub fn import(stack: impl Into<String>, id: &LogicalId, attribute: Option<&str>) -> Value {
+        Value::Intrinsic(Box::new(Intrinsic::Import(Import {
+            stack: stack.into(),
+            id: id.clone(),
+            attribute: attribute.map(str::to_owned),
+        })))
+    }
+
+    /// Replaces every [`Import`] in the tree by what `link` returns for it.
+    pub fn link_imports<E>(
+        &mut self,
+        link: &mut impl FnMut(&Import) -> Result<Value, E>,
+    ) -> Result<(), E> {
+        match self {
+            Value::Bool(_) | Value::Int(_) | Value::Str(_) => Ok(()),
+            Value::List(items) => items.iter_mut().try_for_each(|v| v.link_imports(link)),
+            Value::Map(map) => map.values_mut().try_for_each(|v| v.link_imports(link)),
+            Value::Ordered(entries) => entries
+                .iter_mut()
+                .try_for_each(|(_, v)| v.link_imports(link)),
+            Value::Intrinsic(intrinsic) => match intrinsic.as_mut() {
+                Intrinsic::Import(import) => {
+                    *self = link(import)?;
+                    Ok(())
+                }
+                Intrinsic::Join(_, parts) => {
+                    parts.iter_mut().try_for_each(|v| v.link_imports(link))
+                }
+                Intrinsic::Ref(_)
+                | Intrinsic::RefPseudo(_)
+                | Intrinsic::GetAtt(..)
+                | Intrinsic::Sub(_) => Ok(()),
+            },
+        }
+    }
+
     /// Visits every intrinsic in the tree (depth first).
     pub fn for_each_intrinsic<'a>(&'a self, f: &mut impl FnMut(&'a Intrinsic)) {
         match self {
@@ -330,6 +400,7 @@ impl Value {
                     })
                     .collect::<Vec<_>>()
                     .join(sep),
+                Intrinsic::Import(import) => format!("${{{import}}}"),
             }),
         }
     }
@@ -358,6 +429,11 @@ impl Value {
                 Intrinsic::Join(sep, parts) => json!({
                     "Fn::Join": [sep, parts.iter().map(Value::to_json).collect::<Vec<_>>()]
                 }),
+                Intrinsic::Import(import) => {
+                    unreachable!(
+                        "cross-stack reference {import} serialised before the graph linked it (Template::check refuses this)"
+                    )
+                }
             },
         }
     }

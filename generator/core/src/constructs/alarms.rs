@@ -5,6 +5,7 @@ use super::{Stack, ids};
 use crate::cfn::{Resource, Value};
 use crate::map;
 use crate::model::{AlarmSpec, FunctionSpec, Key};
+use crate::naming::FunctionAlarm;
 
 /// Log lines that mean an invocation ended abnormally: a Rust panic (`thread 'main'
 /// panicked at`), the runtime exiting (`Runtime exited with error: exit status 101`, also
@@ -13,13 +14,10 @@ use crate::model::{AlarmSpec, FunctionSpec, Key};
 pub const ABNORMAL_TERMINATION_PATTERN: &str =
     "?\"panicked at\" ?\"Runtime exited\" ?\"Task timed out\" ?ERROR";
 
-/// The project's custom metric namespace.
-pub fn namespace(project: &Key) -> String {
-    format!("stackgen/{project}")
-}
-
 pub(crate) fn function_alarms(stack: &mut Stack, key: &Key, spec: &FunctionSpec) {
-    let project = &stack.model.project;
+    let naming = stack.naming();
+    let namespace = naming.metric_namespace().into_string();
+    let function_name = naming.function(key);
     let function_id = ids::function(key);
     let metric_name = format!("{key}/AbnormalTerminations");
     stack.template.add(
@@ -33,7 +31,7 @@ pub(crate) fn function_alarms(stack: &mut Stack, key: &Key, spec: &FunctionSpec)
             .prop(
                 "MetricTransformations",
                 vec![map! {
-                    "MetricNamespace" => namespace(project),
+                    "MetricNamespace" => namespace.as_str(),
                     "MetricName" => metric_name.as_str(),
                     "MetricValue" => "1",
                     "Unit" => "Count",
@@ -41,11 +39,14 @@ pub(crate) fn function_alarms(stack: &mut Stack, key: &Key, spec: &FunctionSpec)
             ),
     );
     let errors = alarm(stack, spec.alarm)
-        .prop("AlarmName", format!("{project}-{key}-errors"))
+        .prop(
+            "AlarmName",
+            naming.function_alarm(key, FunctionAlarm::Errors),
+        )
         .prop(
             "AlarmDescription",
             format!(
-                "{project}-{key}: {} or more failed invocations in {} (AWS/Lambda Errors)",
+                "{function_name}: {} or more failed invocations in {} (AWS/Lambda Errors)",
                 spec.alarm.threshold,
                 window(spec.alarm)
             ),
@@ -60,16 +61,19 @@ pub(crate) fn function_alarms(stack: &mut Stack, key: &Key, spec: &FunctionSpec)
         .template
         .add(ids::function_alarm(key, "ErrorsAlarm"), errors);
     let abnormal = alarm(stack, spec.alarm)
-        .prop("AlarmName", format!("{project}-{key}-abnormal-terminations"))
+        .prop(
+            "AlarmName",
+            naming.function_alarm(key, FunctionAlarm::AbnormalTerminations),
+        )
         .prop(
             "AlarmDescription",
             format!(
-                "{project}-{key}: {} or more panics, runtime exits, timeouts or ERROR log lines in {}",
+                "{function_name}: {} or more panics, runtime exits, timeouts or ERROR log lines in {}",
                 spec.alarm.threshold,
                 window(spec.alarm)
             ),
         )
-        .prop("Namespace", namespace(project))
+        .prop("Namespace", namespace.as_str())
         .prop("MetricName", metric_name.as_str());
     stack.template.add(
         ids::function_alarm(key, "AbnormalTerminationsAlarm"),

@@ -10,10 +10,11 @@ use crate::model::AlertsSpec;
 /// Builds the topic under `prefix` (`alerts` in the main stack); returns the topic's ID.
 pub(crate) fn alerts(stack: &mut Stack, alerts: &AlertsSpec, prefix: &str) -> LogicalId {
     let topic_id = LogicalId::from_path(&[prefix, "Topic"]);
-    let topic_name = format!("{}-{prefix}", stack.model.project);
+    let naming = stack.naming();
+    let topic_name = naming.topic(prefix).into_string();
     let mut topic = Resource::new("AWS::SNS::Topic")
         .prop("TopicName", topic_name.as_str())
-        .prop("DisplayName", format!("{} {prefix}", stack.model.project));
+        .prop("DisplayName", naming.topic_display(prefix));
     match &alerts.kms_key_arn {
         Some(key) => topic = topic.prop("KmsMasterKeyId", key.as_str()),
         None => {

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use sha2::{Digest, Sha256};
 
-use super::function::skip;
+use super::checkov::skip;
 use super::{Stack, ids};
 use crate::cfn::{LogicalId, Output, Pseudo, Resource, Sub, Value};
 use crate::map;
@@ -73,7 +73,7 @@ pub(crate) fn api(stack: &mut Stack, api: &ApiSpec, auth: Option<&AuthSpec>) {
     stack.template.add(
         api_id.clone(),
         Resource::new("AWS::ApiGateway::RestApi")
-            .prop("Name", format!("{project}-api"))
+            .prop("Name", stack.model.naming.rest_api())
             .prop(
                 "Description",
                 format!("{project}: API of {}", stack.model.description),
@@ -100,7 +100,7 @@ pub(crate) fn api(stack: &mut Stack, api: &ApiSpec, auth: Option<&AuthSpec>) {
         stack.template.add(
             authorizer(),
             Resource::new("AWS::ApiGateway::Authorizer")
-                .prop("Name", format!("{project}-jwt"))
+                .prop("Name", stack.model.naming.authorizer())
                 .prop("RestApiId", Value::reference(&api_id))
                 .prop("Type", "TOKEN")
                 .prop("IdentitySource", "method.request.header.Authorization")
@@ -199,7 +199,11 @@ pub(crate) fn api(stack: &mut Stack, api: &ApiSpec, auth: Option<&AuthSpec>) {
     stack.template.add(deployment_id.clone(), deployment);
 
     let log_group_id = LogicalId::from_path(&["api", "AccessLogGroup"]);
-    let log_group_name = format!("/aws/apigateway/{project}-{}-access", api.stage);
+    let log_group_name = stack
+        .model
+        .naming
+        .api_access_log_group(&api.stage)
+        .into_string();
     stack.add_log_group(&log_group_id, &log_group_name, ACCESS_LOG_RETENTION_DAYS);
 
     let access_log_format = r#"{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","caller":"$context.authorizer.principalId","requestTime":"$context.requestTime","httpMethod":"$context.httpMethod","resourcePath":"$context.resourcePath","status":"$context.status","protocol":"$context.protocol","responseLength":"$context.responseLength","integrationError":"$context.integration.error","authorizerError":"$context.authorizer.error"}"#;

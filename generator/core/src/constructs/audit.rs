@@ -13,7 +13,7 @@ use crate::model::AuditSpec;
 pub const TRAIL_PREFIX: &str = "cloudtrail";
 
 fn trail_name(stack: &Stack) -> String {
-    format!("{}-audit", stack.model.project)
+    stack.model.naming.trail().into_string()
 }
 
 /// `arn:…:cloudtrail:<region>:<account>:trail/<name>`: known before the trail exists, so the
@@ -92,7 +92,7 @@ pub(crate) fn trail(stack: &mut Stack, audit: &AuditSpec) {
     if let Some(retention) = audit.cloudwatch_logs_retention {
         let group_id = LogicalId::from_path(&["audit", "LogGroup"]);
         let role_id = LogicalId::from_path(&["audit", "LogsRole"]);
-        let group_name = format!("/aws/cloudtrail/{}", stack.model.project);
+        let group_name = stack.model.naming.trail_log_group().into_string();
         stack.add_log_group(&group_id, &group_name, retention);
         let trust = PolicyDocument::new(vec![
             Statement::allow(&["sts:AssumeRole"])

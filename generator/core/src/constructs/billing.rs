@@ -2,18 +2,18 @@
 //! `AWS/Billing` metrics only in us-east-1, so an app elsewhere gets a second, us-east-1
 //! template with its own alerts topic.
 
-use super::{BILLING_TEMPLATE, Stack, Synthesized, alerts, ids};
-use crate::cfn::{LogicalId, Resource, TemplateError, Value};
+use super::{BILLING_TEMPLATE, Stack, alerts, ids};
+use crate::cfn::{LogicalId, Resource, Value};
+use crate::graph::{StackNode, StackRole};
 use crate::map;
 use crate::model::{BillingSpec, Model};
 
 /// Adds the alarm to a us-east-1 stack whose alerts topic is `topic`.
 fn add_alarm(stack: &mut Stack, billing: &BillingSpec, topic: &LogicalId) {
-    let project = &stack.model.project;
     stack.template.add(
         LogicalId::from_path(&["billing", "Alarm"]),
         Resource::new("AWS::CloudWatch::Alarm")
-            .prop("AlarmName", format!("{project}-monthly-charges"))
+            .prop("AlarmName", stack.model.naming.billing_alarm())
             .prop(
                 "AlarmDescription",
                 format!(
@@ -41,10 +41,7 @@ pub(crate) fn alarm(stack: &mut Stack, billing: &BillingSpec) {
 }
 
 /// A separate us-east-1 stack: its own topic and subscriptions, and the alarm.
-pub(crate) fn separate_stack(
-    model: &Model,
-    billing: &BillingSpec,
-) -> Result<Synthesized, TemplateError> {
+pub(crate) fn separate_stack(model: &Model, billing: &BillingSpec) -> StackNode {
     let description = format!(
         "{}: billing alarm (us-east-1, where AWS publishes billing metrics)",
         model.project
@@ -63,5 +60,5 @@ pub(crate) fn separate_stack(
         "billing-alerts",
     );
     add_alarm(&mut stack, billing, &topic);
-    stack.finish(BILLING_TEMPLATE)
+    stack.finish(StackRole::Billing, BILLING_TEMPLATE)
 }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::function::skip;
+use super::checkov::skip;
 use super::policy::{self, PolicyLimit, PolicyRecord};
 use super::{Stack, ids};
 use crate::cfn::iam::{PolicyDocument, Principal, Statement};

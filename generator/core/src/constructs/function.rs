@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use super::checkov::skip;
 use super::policy::{PolicyLimit, PolicyRecord, regional_arn};
 use super::{Stack, ids};
 use crate::cfn::iam::{PolicyDocument, Principal, Statement};
@@ -13,23 +14,20 @@ use crate::cfn::{
 use crate::manifest::Architecture;
 use crate::map;
 use crate::model::{FunctionSpec, Key};
+use crate::naming::FunctionAlarm;
 
 /// The runtime every stackgen function uses: an OS-only runtime for a native `bootstrap`.
 pub const RUNTIME: &str = "provided.al2023";
 
-/// `<project>-<key>`: readable in the console, stable across deploys.
-pub fn function_name(project: &Key, key: &Key) -> String {
-    format!("{project}-{key}")
-}
-
 pub(crate) fn function(stack: &mut Stack, key: &Key, spec: &FunctionSpec) {
-    let name = function_name(&stack.model.project, key);
+    let naming = stack.naming();
+    let name = naming.function(key).into_string();
     let id = ids::function(key);
     let role_id = ids::function_role(key);
     let log_group_id = ids::function_log_group(key);
     let code_key_id = ids::function_code_key(key);
 
-    let log_group_name = format!("/aws/lambda/{name}");
+    let log_group_name = naming.function_log_group(key).into_string();
     stack.add_log_group(&log_group_id, &log_group_name, spec.log_retention_days);
 
     // S3 invokes asynchronously: after Lambda's two retries a failed event would be dropped.
@@ -257,19 +255,12 @@ fn execution_policy(
     PolicyDocument::new(statements)
 }
 
-/// A checkov `skip` list: each exception with its one-line reason.
-pub(crate) fn skip(checks: &[(&str, &str)]) -> serde_json::Value {
-    let list: Vec<serde_json::Value> = checks
-        .iter()
-        .map(|(id, comment)| serde_json::json!({ "id": id, "comment": comment }))
-        .collect();
-    serde_json::json!({ "skip": list })
-}
-
 /// The function's dead-letter queue (SSE, 14 days) and an alarm on anything landing in it.
 fn dead_letter_queue(stack: &mut Stack, key: &Key) -> LogicalId {
-    let project = stack.model.project.clone();
-    let queue_name = format!("{project}-{key}-dead-letters");
+    let naming = stack.naming();
+    let queue_name = naming.dead_letter_queue(key).into_string();
+    let function_name = naming.function(key);
+    let alarm_name = naming.function_alarm(key, FunctionAlarm::DeadLetters);
     let queue_id = LogicalId::from_path(&["function", key.as_str(), "DeadLetterQueue"]);
     let mut queue = Resource::new("AWS::SQS::Queue")
         .prop("QueueName", queue_name.as_str())
@@ -287,10 +278,10 @@ fn dead_letter_queue(stack: &mut Stack, key: &Key) -> LogicalId {
     stack.template.add(queue_id.clone(), queue);
     stack.know(&queue_id, Some("Arn"), regional_arn("sqs", &queue_name));
     let alarm = Resource::new("AWS::CloudWatch::Alarm")
-        .prop("AlarmName", format!("{project}-{key}-dead-letters"))
+        .prop("AlarmName", alarm_name)
         .prop(
             "AlarmDescription",
-            format!("{project}-{key}: an event failed every retry and waits in {queue_name}"),
+            format!("{function_name}: an event failed every retry and waits in {queue_name}"),
         )
         .prop("Namespace", "AWS/SQS")
         .prop("MetricName", "ApproximateNumberOfMessagesVisible")

@@ -61,12 +61,11 @@ pub fn require_mfa_document() -> PolicyDocument {
 }
 
 pub(crate) fn identities(stack: &mut Stack, iam: &IamSpec) {
-    let project = stack.model.project.clone();
+    let naming = stack.naming();
     let tags = stack.tags();
 
     for (key, group) in &iam.groups {
-        let mut resource =
-            Resource::new("AWS::IAM::Group").prop("GroupName", format!("{project}-{key}"));
+        let mut resource = Resource::new("AWS::IAM::Group").prop("GroupName", naming.group(key));
         if !group.statements.is_empty() {
             let doc = document(stack, &group.statements);
             resource = resource.prop(
@@ -100,7 +99,7 @@ pub(crate) fn identities(stack: &mut Stack, iam: &IamSpec) {
             .collect();
         let doc = document(stack, &policy.statements);
         let mut resource = Resource::new("AWS::IAM::ManagedPolicy")
-            .prop("ManagedPolicyName", format!("{project}-{key}"))
+            .prop("ManagedPolicyName", naming.managed_policy(key))
             .prop("PolicyDocument", doc.to_value());
         if let Some(description) = &policy.description {
             resource = resource.prop("Description", description.as_str());
@@ -132,7 +131,7 @@ pub(crate) fn identities(stack: &mut Stack, iam: &IamSpec) {
         stack.template.add(
             ids::require_mfa_policy(),
             Resource::new("AWS::IAM::ManagedPolicy")
-                .prop("ManagedPolicyName", format!("{project}-require-mfa"))
+                .prop("ManagedPolicyName", naming.require_mfa_policy())
                 .prop(
                     "Description",
                     "Deny everything but managing your own MFA device and password until you sign in with MFA",
@@ -150,7 +149,7 @@ pub(crate) fn identities(stack: &mut Stack, iam: &IamSpec) {
     }
 
     for (name, user) in &iam.users {
-        let mut resource = Resource::new("AWS::IAM::User").prop("UserName", name.as_str());
+        let mut resource = Resource::new("AWS::IAM::User").prop("UserName", naming.user(name));
         let groups: BTreeSet<&Key> = user.groups.iter().collect();
         if !groups.is_empty() {
             resource = resource.prop(

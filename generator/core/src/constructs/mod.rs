@@ -7,6 +7,7 @@ mod api;
 mod audit;
 mod billing;
 mod bucket;
+mod checkov;
 pub(crate) mod function;
 mod iam;
 pub mod policy;
@@ -16,10 +17,12 @@ pub mod toolkit;
 use std::collections::BTreeMap;
 
 use crate::cfn::{
-    LogicalId, Parameter, ParameterType, Pseudo, RemovalPolicy, Resource, Sub, Template,
-    TemplateError, Value,
+    LogicalId, Parameter, ParameterType, RemovalPolicy, Resource, Sub, Template, TemplateError,
+    Value,
 };
+use crate::graph::{StackGraph, StackNode, StackRole};
 use crate::model::{BucketName, Key, LOG_BUCKET_KEY, Model};
+use crate::naming::Naming;
 use policy::PolicyRecord;
 
 /// Where the main template goes, and the us-east-1 billing template when the app lives
@@ -27,23 +30,8 @@ use policy::PolicyRecord;
 pub const MAIN_TEMPLATE: &str = "infra/template.json";
 pub const BILLING_TEMPLATE: &str = "infra/billing-us-east-1.template.json";
 
-/// One synthesized template with what documentation needs about it.
-#[derive(Clone, Debug)]
-pub struct Synthesized {
-    /// Project-relative path of the template file.
-    pub path: &'static str,
-    /// The region the template is deployed to.
-    pub region: String,
-    pub template: Template,
-    /// Every policy document in the template.
-    pub policies: Vec<PolicyRecord>,
-    /// What `Ref`s and `GetAtt`s in policy documents stand for (`Id` / `Id.Attr` → value), so
-    /// standalone policy files can show real ARNs.
-    pub known: BTreeMap<String, Sub>,
-}
-
 /// Builds every template of the app from the model.
-pub fn synthesize(model: &Model) -> Result<Vec<Synthesized>, TemplateError> {
+pub fn synthesize(model: &Model) -> Result<StackGraph, TemplateError> {
     let mut stack = Stack::new(model, model.description.clone(), &model.region);
     if !model.functions.is_empty() {
         stack.template.add_parameter(
@@ -79,16 +67,16 @@ pub fn synthesize(model: &Model) -> Result<Vec<Synthesized>, TemplateError> {
         audit::trail(&mut stack, audit);
     }
     iam::identities(&mut stack, &model.iam);
-    let mut out = Vec::new();
+    let mut stacks = Vec::new();
     if let Some(billing) = &model.billing {
         if model.region == "us-east-1" {
             billing::alarm(&mut stack, billing);
         } else {
-            out.push(billing::separate_stack(model, billing)?);
+            stacks.push(billing::separate_stack(model, billing));
         }
     }
-    out.insert(0, stack.finish(MAIN_TEMPLATE)?);
-    Ok(out)
+    stacks.push(stack.finish(StackRole::App, MAIN_TEMPLATE));
+    StackGraph::new(stacks)
 }
 
 /// What constructs share while building one template.
@@ -111,15 +99,23 @@ impl<'a> Stack<'a> {
         }
     }
 
-    pub fn finish(self, path: &'static str) -> Result<Synthesized, TemplateError> {
-        self.template.check()?;
-        Ok(Synthesized {
-            path,
+    /// The stack's node in the graph (which links and checks it).
+    pub fn finish(self, role: StackRole, path: &str) -> StackNode {
+        StackNode {
+            name: self.model.naming.stack(role.clone()).into_string(),
+            role,
             region: self.region,
+            template_path: path.to_owned(),
             template: self.template,
             policies: self.policies,
             known: self.known,
-        })
+        }
+    }
+
+    /// The app's naming rule (every physical name comes from it), borrowed from the model
+    /// rather than from the stack under construction.
+    pub fn naming(&self) -> &'a Naming {
+        &self.model.naming
     }
 
     /// Records what `Ref id` (attribute None) or `GetAtt id.attr` stands for.
@@ -143,7 +139,7 @@ impl<'a> Stack<'a> {
         }
         group.metadata.insert(
             "checkov".into(),
-            function::skip(&[(
+            checkov::skip(&[(
                 "CKV_AWS_158",
                 "CloudWatch Logs encrypts log data at rest by default; a customer KMS key is opt-in",
             )]),
@@ -177,7 +173,7 @@ impl<'a> Stack<'a> {
     pub fn function_arn(&self, key: &Key) -> Sub {
         policy::regional_arn(
             "lambda",
-            &format!("function:{}", function_name(&self.model.project, key)),
+            &format!("function:{}", self.model.naming.function(key)),
         )
     }
     /// The model's tags as CloudFormation's `[{Key, Value}]` list, or None when there are none.
@@ -206,11 +202,7 @@ impl<'a> Stack<'a> {
             });
         match fixed {
             Some(name) => Sub::new().lit(name),
-            None => Sub::new()
-                .lit(format!("{}-{key}-", self.model.project))
-                .pseudo(Pseudo::AccountId)
-                .lit("-")
-                .pseudo(Pseudo::Region),
+            None => self.model.naming.bucket(key),
         }
     }
 
@@ -291,8 +283,6 @@ pub(crate) mod ids {
     }
 }
 
-pub use function::function_name;
-
 #[cfg(test)]
 mod test_support {
     use serde_json::Value as J;
@@ -302,6 +292,7 @@ mod test_support {
         let model = crate::load(manifest).expect("valid manifest");
         super::synthesize(&model)
             .expect("synthesizes")
+            .into_stacks()
             .into_iter()
             .map(|s| s.template.to_json())
             .collect()
@@ -817,6 +808,7 @@ mod api_tests {
         let model = crate::load(&changed).unwrap();
         let t2 = super::synthesize(&model)
             .unwrap()
+            .into_stacks()
             .remove(0)
             .template
             .to_json();

@@ -204,6 +204,7 @@ mod tests {
         let model = crate::load(&manifest).expect("valid manifest");
         let t = super::super::synthesize(&model)
             .unwrap()
+            .into_stacks()
             .remove(0)
             .template
             .to_json();

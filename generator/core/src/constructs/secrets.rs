@@ -2,7 +2,7 @@
 //! a template) or referenced by ARN. Functions that list a secret may read exactly that one.
 
 use super::Stack;
-use super::function::skip;
+use super::checkov::skip;
 use super::policy::regional_arn;
 use crate::cfn::{LogicalId, RemovalPolicy, Resource, Value};
 use crate::map;
@@ -10,11 +10,6 @@ use crate::model::{Key, SecretSource, SecretSpec};
 
 pub(crate) fn id(key: &Key) -> LogicalId {
     LogicalId::from_path(&["secret", key.as_str()])
-}
-
-/// `<project>/<key>`: the secret's name in Secrets Manager.
-pub fn secret_name(project: &Key, key: &Key) -> String {
-    format!("{project}/{key}")
 }
 
 /// The secret's ARN as templates use it: a `Ref` to the created secret, or the given ARN.
@@ -33,7 +28,7 @@ pub(crate) fn secret(stack: &mut Stack, key: &Key, spec: &SecretSpec) {
     else {
         return;
     };
-    let name = secret_name(&stack.model.project, key);
+    let name = stack.model.naming.secret(key).into_string();
     let generate = match username {
         // The value becomes {"username": "...", "password": "<random>"}.
         Some(user) => map! {

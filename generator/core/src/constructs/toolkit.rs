@@ -5,11 +5,13 @@
 use super::bucket::{
     abort_incomplete_uploads_rule, bucket_policy, deny_insecure_transport, private_encrypted_bucket,
 };
-use super::function::skip;
+use super::checkov::skip;
 use crate::cfn::iam::PolicyDocument;
 use crate::cfn::{LogicalId, Output, RemovalPolicy, Template, TemplateError, Value};
-use crate::deploy::TOOLKIT_BUCKET_OUTPUT;
 use crate::map;
+
+/// The toolkit stack's output naming its assets bucket.
+pub const TOOLKIT_BUCKET_OUTPUT: &str = "AssetsBucketName";
 
 /// Assets are content-addressed and only read at deploy time: after this long unreferenced
 /// uploads may go (a stack keeps using its zip: Lambda copies the code when it deploys).
