@@ -14,7 +14,14 @@ use crate::naming::FunctionAlarm;
 pub const ABNORMAL_TERMINATION_PATTERN: &str =
     "?\"panicked at\" ?\"Runtime exited\" ?\"Task timed out\" ?ERROR";
 
-pub(crate) fn function_alarms(stack: &mut Stack, key: &Key, spec: &FunctionSpec) {
+/// Every function's metric filter and alarms.
+pub(crate) fn synthesize(stack: &mut Stack) {
+    for (key, spec) in &stack.model.functions {
+        function_alarms(stack, key, spec);
+    }
+}
+
+fn function_alarms(stack: &mut Stack, key: &Key, spec: &FunctionSpec) {
     let naming = stack.naming();
     let namespace = naming.metric_namespace().into_string();
     let function_name = naming.function(key);

@@ -7,6 +7,13 @@ use crate::cfn::iam::{PolicyDocument, Principal, Statement};
 use crate::cfn::{LogicalId, Output, Pseudo, Resource, Value};
 use crate::model::AlertsSpec;
 
+/// The app's alerts topic, when it has alert addresses.
+pub(crate) fn synthesize(stack: &mut Stack) {
+    if let Some(spec) = &stack.model.alerts {
+        alerts(stack, spec, "alerts");
+    }
+}
+
 /// Builds the topic under `prefix` (`alerts` in the main stack); returns the topic's ID.
 pub(crate) fn alerts(stack: &mut Stack, alerts: &AlertsSpec, prefix: &str) -> LogicalId {
     let topic_id = LogicalId::from_path(&[prefix, "Topic"]);

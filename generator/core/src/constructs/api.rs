@@ -67,7 +67,13 @@ fn arn_path(key: &RouteKey) -> String {
         .join("/")
 }
 
-pub(crate) fn api(stack: &mut Stack, api: &ApiSpec, auth: Option<&AuthSpec>) {
+pub(crate) fn synthesize(stack: &mut Stack) {
+    if let Some(spec) = &stack.model.api {
+        api(stack, spec, stack.model.auth.as_ref());
+    }
+}
+
+fn api(stack: &mut Stack, api: &ApiSpec, auth: Option<&AuthSpec>) {
     let project = stack.model.project.clone();
     let api_id = rest_api();
     stack.template.add(

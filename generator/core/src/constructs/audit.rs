@@ -46,7 +46,13 @@ pub(crate) fn log_bucket_statements(stack: &Stack, bucket: &LogicalId) -> Vec<St
     ]
 }
 
-pub(crate) fn trail(stack: &mut Stack, audit: &AuditSpec) {
+pub(crate) fn synthesize(stack: &mut Stack) {
+    if let Some(audit) = &stack.model.audit {
+        trail(stack, audit);
+    }
+}
+
+fn trail(stack: &mut Stack, audit: &AuditSpec) {
     let name = trail_name(stack);
     let trail_id = LogicalId::from_path(&["audit", "Trail"]);
     let mut selectors = Vec::new();

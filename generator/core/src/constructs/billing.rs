@@ -35,18 +35,31 @@ fn add_alarm(stack: &mut Stack, billing: &BillingSpec, topic: &LogicalId) {
     );
 }
 
-/// The alarm in the main stack (the app is in us-east-1).
-pub(crate) fn alarm(stack: &mut Stack, billing: &BillingSpec) {
-    add_alarm(stack, billing, &ids::alerts_topic());
+/// The alarm in the app's stack, when the app is in us-east-1.
+pub(crate) fn synthesize(stack: &mut Stack) {
+    if let Some(billing) = &stack.model.billing
+        && stack.region == BILLING_REGION
+    {
+        add_alarm(stack, billing, &ids::alerts_topic());
+    }
 }
 
+/// A us-east-1 stack of its own, when the app lives elsewhere.
+pub(crate) fn own_stack(model: &Model) -> Option<StackNode> {
+    let billing = model.billing.as_ref()?;
+    (model.region != BILLING_REGION).then(|| separate_stack(model, billing))
+}
+
+/// The only region where AWS publishes billing metrics.
+const BILLING_REGION: &str = "us-east-1";
+
 /// A separate us-east-1 stack: its own topic and subscriptions, and the alarm.
-pub(crate) fn separate_stack(model: &Model, billing: &BillingSpec) -> StackNode {
+fn separate_stack(model: &Model, billing: &BillingSpec) -> StackNode {
     let description = format!(
         "{}: billing alarm (us-east-1, where AWS publishes billing metrics)",
         model.project
     );
-    let mut stack = Stack::new(model, description, "us-east-1");
+    let mut stack = Stack::new(model, description, BILLING_REGION);
     let alerts = model
         .alerts
         .as_ref()

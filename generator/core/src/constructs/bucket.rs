@@ -18,7 +18,17 @@ pub fn access_log_prefix(bucket: &Key) -> String {
     format!("s3-access/{bucket}/")
 }
 
-pub(crate) fn bucket(stack: &mut Stack, key: &Key, spec: &BucketSpec) {
+/// The log bucket and every data bucket.
+pub(crate) fn synthesize(stack: &mut Stack) {
+    if let Some(log_bucket) = &stack.model.log_bucket {
+        self::log_bucket(stack, log_bucket);
+    }
+    for (key, spec) in &stack.model.buckets {
+        bucket(stack, key, spec);
+    }
+}
+
+fn bucket(stack: &mut Stack, key: &Key, spec: &BucketSpec) {
     let id = ids::bucket(key);
     let mut resource = secure_bucket(stack, key.as_str())
         .prop(
@@ -123,7 +133,7 @@ pub(crate) fn bucket(stack: &mut Stack, key: &Key, spec: &BucketSpec) {
     );
 }
 
-pub(crate) fn log_bucket(stack: &mut Stack, spec: &LogBucketSpec) {
+fn log_bucket(stack: &mut Stack, spec: &LogBucketSpec) {
     let id = ids::log_bucket();
     let resource = secure_bucket(stack, LOG_BUCKET_KEY)
         .prop(

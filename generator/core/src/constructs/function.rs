@@ -19,7 +19,26 @@ use crate::naming::FunctionAlarm;
 /// The runtime every stackgen function uses: an OS-only runtime for a native `bootstrap`.
 pub const RUNTIME: &str = "provided.al2023";
 
-pub(crate) fn function(stack: &mut Stack, key: &Key, spec: &FunctionSpec) {
+/// Every function, and the assets-bucket parameter their code comes from.
+pub(crate) fn synthesize(stack: &mut Stack) {
+    if stack.model.functions.is_empty() {
+        return;
+    }
+    stack.template.add_parameter(
+        ids::assets_bucket(),
+        Parameter {
+            parameter_type: ParameterType::String,
+            description: "S3 bucket holding the functions' code (gen deploy sets it)".into(),
+            allowed_pattern: Some("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$".into()),
+            constraint_description: Some("an S3 bucket name".into()),
+        },
+    );
+    for (key, spec) in &stack.model.functions {
+        function(stack, key, spec);
+    }
+}
+
+fn function(stack: &mut Stack, key: &Key, spec: &FunctionSpec) {
     let naming = stack.naming();
     let name = naming.function(key).into_string();
     let id = ids::function(key);

@@ -60,7 +60,11 @@ pub fn require_mfa_document() -> PolicyDocument {
     ])
 }
 
-pub(crate) fn identities(stack: &mut Stack, iam: &IamSpec) {
+pub(crate) fn synthesize(stack: &mut Stack) {
+    identities(stack, &stack.model.iam);
+}
+
+fn identities(stack: &mut Stack, iam: &IamSpec) {
     let naming = stack.naming();
     let tags = stack.tags();
 

@@ -20,7 +20,13 @@ pub(crate) fn arn(stack: &Stack, key: &Key) -> Value {
     }
 }
 
-pub(crate) fn secret(stack: &mut Stack, key: &Key, spec: &SecretSpec) {
+pub(crate) fn synthesize(stack: &mut Stack) {
+    for (key, spec) in &stack.model.secrets {
+        secret(stack, key, spec);
+    }
+}
+
+fn secret(stack: &mut Stack, key: &Key, spec: &SecretSpec) {
     let SecretSource::Created {
         username,
         password_length,
