@@ -183,16 +183,34 @@ pub enum FunctionAlarm {
     DeadLetters,
 }
 
-/// The naming rule of one app (and, with stages, of one stage of it).
+/// The naming rule of one app, or of one stage of it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Naming {
     project: Key,
+    /// `<project>` or `<project>-<stage>`: what every name starts with.
+    prefix: String,
+    /// The user names of a stage carry it (IAM names are global to the account).
+    stage: Option<Key>,
 }
 
 impl Naming {
+    /// The names of an app without stages (or of the stage that keeps the names it had
+    /// before stages): `<project>-<key>`.
     pub fn new(project: &Key) -> Naming {
         Naming {
             project: project.clone(),
+            prefix: project.to_string(),
+            stage: None,
+        }
+    }
+
+    /// The names of stage `stage`: `<project>-<stage>-<key>`, so that stages live side by
+    /// side in one account.
+    pub fn for_stage(project: &Key, stage: &Key) -> Naming {
+        Naming {
+            project: project.clone(),
+            prefix: format!("{project}-{stage}"),
+            stage: Some(stage.clone()),
         }
     }
 
@@ -202,14 +220,14 @@ impl Naming {
 
     /// `<prefix>-<rest>`: the shape of most names.
     fn prefixed(&self, kind: NameKind, rest: &str) -> Name {
-        Name::new(kind, format!("{}-{rest}", self.project))
+        Name::new(kind, format!("{}-{rest}", self.prefix))
     }
 
     /// The CloudFormation stack of each part of the app: the app's stack is named after the
-    /// project (a manifest without stages keeps the name it has always had).
+    /// project and stage (a manifest without stages keeps the name it has always had).
     pub fn stack(&self, role: StackRole) -> Name {
         match role {
-            StackRole::App => Name::new(NameKind::Stack, self.project.to_string()),
+            StackRole::App => Name::new(NameKind::Stack, self.prefix.clone()),
             StackRole::Billing => self.prefixed(NameKind::Stack, "billing"),
             StackRole::Nested { parent, part } => {
                 let parent = self.stack(*parent);
@@ -222,7 +240,7 @@ impl Naming {
     /// and region, and known before the bucket exists (no reference to the bucket needed).
     pub fn bucket(&self, key: &str) -> Sub {
         Sub::new()
-            .lit(format!("{}-{key}-", self.project))
+            .lit(format!("{}-{key}-", self.prefix))
             .pseudo(Pseudo::AccountId)
             .lit("-")
             .pseudo(Pseudo::Region)
@@ -230,8 +248,8 @@ impl Naming {
 
     /// [`Naming::bucket`] as a person reads it, with its length once deployed to `region`.
     pub fn bucket_shown(&self, key: &str, region: &str) -> Name {
-        let text = format!("{}-{key}-<account id>-{region}", self.project);
-        let length = self.project.as_str().len() + key.len() + ACCOUNT_ID_LEN + region.len() + 3;
+        let text = format!("{}-{key}-<account id>-{region}", self.prefix);
+        let length = self.prefix.len() + key.len() + ACCOUNT_ID_LEN + region.len() + 3;
         Name {
             kind: NameKind::Bucket,
             text,
@@ -272,12 +290,12 @@ impl Naming {
 
     /// The sender name an alert email shows.
     pub fn topic_display(&self, purpose: &str) -> String {
-        format!("{} {purpose}", self.project)
+        format!("{} {purpose}", self.prefix)
     }
 
-    /// `<project>/<key>`: Secrets Manager names read as paths.
+    /// `<prefix>/<key>`: Secrets Manager names read as paths.
     pub fn secret(&self, key: &Key) -> Name {
-        Name::new(NameKind::Secret, format!("{}/{key}", self.project))
+        Name::new(NameKind::Secret, format!("{}/{key}", self.prefix))
     }
 
     pub fn managed_policy(&self, key: &Key) -> Name {
@@ -293,9 +311,14 @@ impl Naming {
         self.prefixed(NameKind::Group, key.as_str())
     }
 
-    /// IAM users keep the name the manifest gives: it is the person's sign-in name.
+    /// IAM users keep the name the manifest gives (it is the person's sign-in name), with
+    /// the stage's prefix when there is one: IAM names are global to the account, and two
+    /// stages in one account must not fight over one user.
     pub fn user(&self, name: &str) -> Name {
-        Name::new(NameKind::User, name.to_owned())
+        match &self.stage {
+            None => Name::new(NameKind::User, name.to_owned()),
+            Some(_) => self.prefixed(NameKind::User, name),
+        }
     }
 
     pub fn rest_api(&self) -> Name {
@@ -310,7 +333,7 @@ impl Naming {
     pub fn api_access_log_group(&self, stage: &str) -> Name {
         Name::new(
             NameKind::LogGroup,
-            format!("/aws/apigateway/{}-{stage}-access", self.project),
+            format!("/aws/apigateway/{}-{stage}-access", self.prefix),
         )
     }
 
@@ -321,7 +344,7 @@ impl Naming {
     pub fn trail_log_group(&self) -> Name {
         Name::new(
             NameKind::LogGroup,
-            format!("/aws/cloudtrail/{}", self.project),
+            format!("/aws/cloudtrail/{}", self.prefix),
         )
     }
 
@@ -329,7 +352,7 @@ impl Naming {
     pub fn metric_namespace(&self) -> Name {
         Name::new(
             NameKind::MetricNamespace,
-            format!("stackgen/{}", self.project),
+            format!("stackgen/{}", self.prefix),
         )
     }
 
@@ -450,6 +473,29 @@ mod tests {
             "/aws/apigateway/video24-v1-access"
         );
         assert_eq!(n.metric_namespace().as_str(), "stackgen/video24");
+    }
+
+    #[test]
+    fn a_stage_prefixes_every_name_and_keeps_apart_from_another() {
+        let project = Key::parse_generated("video24");
+        let prod = Naming::for_stage(&project, &Key::parse_generated("prod"));
+        let dev = Naming::for_stage(&project, &Key::parse_generated("dev"));
+        let key = Key::parse_generated("transcode");
+        assert_eq!(prod.stack(StackRole::App).as_str(), "video24-prod");
+        assert_eq!(
+            prod.stack(StackRole::Billing).as_str(),
+            "video24-prod-billing"
+        );
+        assert_eq!(prod.function(&key).as_str(), "video24-prod-transcode");
+        assert_eq!(prod.secret(&key).as_str(), "video24-prod/transcode");
+        assert_eq!(prod.user("alice").as_str(), "video24-prod-alice");
+        assert_eq!(naming().user("alice").as_str(), "alice");
+        assert_eq!(
+            prod.bucket_shown("upload", "us-east-1").as_str(),
+            "video24-prod-upload-<account id>-us-east-1"
+        );
+        assert_ne!(prod.function(&key), dev.function(&key));
+        assert_ne!(prod.function_log_group(&key), dev.function_log_group(&key));
     }
 
     #[test]
