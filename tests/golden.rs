@@ -1,4 +1,5 @@
-//! Golden files: the committed `output/` is `gen new` of the built-in example, and the
+//! Golden files: the committed `output/` is `gen new` of the built-in example, each
+//! `tests/golden/<case>/out/` is `gen build` of `tests/golden/<case>/gen.yaml`, and the
 //! committed `schema/manifest.schema.json` is `gen schema`. Any byte difference fails; rerun
 //! with `STACKGEN_BLESS=1` to accept a change, then review the diff like code.
 
@@ -74,6 +75,51 @@ fn output_is_the_generated_example() {
     if let Err(message) = check_tree(&repo_root().join("output"), "output/", &tree(&project)) {
         panic!("{message}");
     }
+}
+
+/// Every `tests/golden/<case>/` holds a `gen.yaml` and `out/`, the whole tree `gen build`
+/// makes in a directory holding that gen.yaml (gen.yaml and .gen/ included). A new case is a
+/// new directory: bless it once with `STACKGEN_BLESS=1`.
+#[test]
+fn golden_projects_are_what_gen_build_makes() {
+    let root = repo_root().join("tests/golden");
+    let mut cases: Vec<_> = fs::read_dir(&root)
+        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_dir())
+        .collect();
+    cases.sort();
+    assert!(!cases.is_empty(), "no golden cases in {}", root.display());
+    let mut failures = Vec::new();
+    for case in &cases {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let manifest = case.join("gen.yaml");
+        assert!(
+            manifest.is_file(),
+            "tests/golden/{name}/ has no gen.yaml (every case directory needs one)"
+        );
+        let tmp = tempfile::tempdir().unwrap();
+        fs::copy(&manifest, tmp.path().join("gen.yaml")).unwrap();
+        let output = run(tmp.path(), &["build"]);
+        assert!(
+            output.status.success(),
+            "gen build of tests/golden/{name}/gen.yaml failed ({})\n--- stdout\n{}\n--- stderr\n{}",
+            output.status,
+            stdout(&output),
+            stderr(&output)
+        );
+        let out = format!("tests/golden/{name}/out/");
+        if let Err(message) = check_tree(&case.join("out"), &out, &tree(tmp.path())) {
+            failures.push(format!("golden case `{name}`: {message}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} golden case(s) differ:\n\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n\n")
+    );
 }
 
 #[test]
