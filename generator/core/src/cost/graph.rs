@@ -137,11 +137,9 @@ impl<'a> Graph<'a> {
         resources
     }
 
-    /// True when every alarm that notifies the topic watches the bill (and at least one does).
-    pub fn only_billing_alarms_notify(&self, topic: &LogicalId) -> bool {
-        self.publishers
-            .get(topic)
-            .is_some_and(|alarms| alarms.iter().all(|&billing| billing))
+    /// One entry per alarm whose actions name the topic: does that alarm watch the bill?
+    pub fn alarms_notifying(&self, topic: &LogicalId) -> &[bool] {
+        self.publishers.get(topic).map_or(&[], Vec::as_slice)
     }
 
     pub fn email_subscriptions(&self, topic: &LogicalId) -> usize {

@@ -6,7 +6,6 @@ use super::graph::{Graph, Subject, at, field, int, list, text};
 use super::render::{count, money};
 use super::{RegionPrices, Sheet};
 use crate::cfn::{LogicalId, Resource, Value};
-use crate::constructs::ids;
 use crate::model::UsageSpec;
 
 /// How the estimate names the trail (`audit`) and the REST API (`api`).
@@ -266,10 +265,14 @@ fn metric_filter(cx: &Cx, id: &LogicalId, resource: &Resource, sheet: &mut Sheet
     }
 }
 
-/// Emails: its email subscriptions × the notifications of the alarms that notify it. A topic
-/// only the billing alarm notifies hears about the bill at most a few times a month.
+/// Emails: its email subscriptions × the notifications of the alarms whose actions name it.
+/// The app's alarms together send the manifest's figure; a topic only the billing alarm
+/// notifies hears about the bill at most a few times a month; no alarm, no notification.
 fn topic(cx: &Cx, id: &LogicalId, resource: &Resource, sheet: &mut Sheet) {
-    let notifications = if cx.graph.only_billing_alarms_notify(id) && *id != ids::alerts_topic() {
+    let alarms = cx.graph.alarms_notifying(id);
+    let notifications = if alarms.is_empty() {
+        0.0
+    } else if alarms.iter().all(|&billing| billing) {
         1.0
     } else {
         cx.usage.alert_notifications as f64

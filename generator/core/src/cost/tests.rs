@@ -390,3 +390,24 @@ fn a_resource_type_without_a_price_is_a_visible_gap() {
     );
     assert_eq!(e.total_usd, estimate_of(SCENARIO).unwrap().total_usd);
 }
+
+#[test]
+fn a_topics_emails_come_from_the_alarms_that_notify_it() {
+    // No function: the billing alarm is the only alarm. In us-east-1 it notifies the alerts
+    // topic; elsewhere its own topic, and the alerts topic hears from no alarm at all.
+    let manifest = "name: bill\nregion: us-east-1\nbuckets:\n  b: {}\nalerts:\n  emails: [a@example.com, b@example.com]\nbilling:\n  monthly_limit_usd: 20\n";
+    let e = estimate_of(manifest).unwrap();
+    assert_eq!(
+        line(&e, "SNS", "bill-alerts"),
+        [("email notifications", 2.0)]
+    );
+    let e = estimate_of(&manifest.replace("us-east-1", "eu-west-1")).unwrap();
+    assert_eq!(
+        line(&e, "SNS", "bill-alerts"),
+        [("email notifications", 0.0)]
+    );
+    assert_eq!(
+        line(&e, "SNS", "bill-billing-alerts"),
+        [("email notifications", 2.0)]
+    );
+}
