@@ -298,11 +298,13 @@ fn rest_api(cx: &Cx, _: &LogicalId, _: &Resource, sheet: &mut Sheet) {
 }
 
 /// Data events of the buckets its selectors cover (their requests, or the manifest's figure
-/// for the whole trail), and management events when a selector records them.
+/// for the whole trail, if it records any), and management events when a selector records them.
 fn trail(cx: &Cx, id: &LogicalId, resource: &Resource, sheet: &mut Sheet) {
     let p = cx.prices;
     let selectors = list(at(resource, &["AdvancedEventSelectors"]));
+    let records_data = selectors.iter().any(|s| !s3_object_prefixes(s).is_empty());
     match cx.usage.trail_data_events {
+        Some(_) if !records_data => {}
         Some(events) => {
             let events = events as f64;
             let usd = events / 100_000.0 * p.cloudtrail_per_100000_data_events;

@@ -411,3 +411,24 @@ fn a_topics_emails_come_from_the_alarms_that_notify_it() {
         [("email notifications", 2.0)]
     );
 }
+
+#[test]
+fn a_trail_without_data_selectors_records_no_data_events() {
+    let audit = "audit:\n  management_events: true\n";
+    let with_figure = format!("{SCENARIO}  trail_data_events_per_month: 500000\n{audit}");
+    let e = estimate_of(&with_figure).unwrap();
+    assert_eq!(
+        line(&e, "CloudTrail", "trail"),
+        [("management events (the account's first copy is free)", 0.0)]
+    );
+    // With a data selector the figure is the whole trail's.
+    let audited = with_figure.replace(
+        audit,
+        "audit:\n  buckets: [media]\n  management_events: false\n",
+    );
+    let e = estimate_of(&audited).unwrap();
+    assert_eq!(
+        line(&e, "CloudTrail", "trail"),
+        [("S3 data events", 500_000.0)]
+    );
+}
