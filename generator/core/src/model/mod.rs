@@ -9,6 +9,7 @@ use crate::naming::Naming;
 
 mod alerts;
 mod api;
+mod audit;
 mod bucket;
 mod function;
 mod key;
@@ -18,6 +19,7 @@ mod usage;
 
 pub use alerts::{AlarmSpec, AlertsSpec, BillingSpec};
 pub use api::{AUTHORIZER_KEY, ApiSpec, AuthSpec, HttpMethod, RouteKey, RouteSpec};
+pub use audit::AuditSpec;
 pub use bucket::{BucketName, BucketSpec, LOG_BUCKET_KEY, LogBucketSpec};
 pub use function::{FunctionSpec, S3TriggerSpec};
 pub use key::Key;
@@ -98,14 +100,6 @@ pub struct Model {
 pub struct SiteSpec {
     pub title: String,
     pub port: u16,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AuditSpec {
-    pub buckets: BTreeSet<Key>,
-    pub management_events: bool,
-    /// Retention (days) of the trail's CloudWatch Logs group, when it delivers there.
-    pub cloudwatch_logs_retention: Option<u32>,
 }
 
 /// Checks everything that parsing could not and builds the model. All problems are reported
@@ -379,41 +373,6 @@ impl Validator<'_> {
             }
         }
         out
-    }
-
-    fn audit(
-        &mut self,
-        a: &manifest::Audit,
-        buckets: &BTreeMap<String, manifest::Bucket>,
-    ) -> AuditSpec {
-        let mut keys = BTreeSet::new();
-        for (i, name) in a.buckets.iter().enumerate() {
-            let path = format!("audit.buckets[{i}]");
-            if name == LOG_BUCKET_KEY {
-                self.error(
-                    Diagnostic::new(&path, "the log bucket cannot be audited by its own trail")
-                        .expected("a data bucket from `buckets:`")
-                        .hint("the trail writes into the log bucket: recording those writes would write more, forever"),
-                );
-            } else if let Some(key) = self.bucket_ref(&path, name, buckets) {
-                keys.insert(key);
-            }
-        }
-        if !a.management_events && a.buckets.is_empty() {
-            self.key_error(
-                Diagnostic::new("audit", "the trail would record nothing")
-                    .hint("name `buckets` for data events, or leave `management_events` on"),
-            );
-        }
-        let retention = a.cloudwatch_logs.as_ref().map(|l| {
-            self.retention("audit.cloudwatch_logs.retention_days", l.retention_days);
-            l.retention_days
-        });
-        AuditSpec {
-            buckets: keys,
-            management_events: a.management_events,
-            cloudwatch_logs_retention: retention,
-        }
     }
 
     fn retention(&mut self, path: &str, days: u32) {
