@@ -15,6 +15,7 @@ mod function;
 mod key;
 mod policy;
 mod secret;
+mod site;
 mod usage;
 
 pub use alerts::{AlarmSpec, AlertsSpec, BillingSpec};
@@ -28,6 +29,7 @@ pub use policy::{
     UserSpec,
 };
 pub use secret::{SecretSource, SecretSpec};
+pub use site::SiteSpec;
 pub use usage::{BucketUsageSpec, FunctionUsageSpec, UsageSpec};
 
 /// Regions stackgen knows (commercial partition). An unknown one is refused with a suggestion.
@@ -94,12 +96,6 @@ pub struct Model {
     pub api: Option<ApiSpec>,
     pub site: Option<SiteSpec>,
     pub usage: UsageSpec,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SiteSpec {
-    pub title: String,
-    pub port: u16,
 }
 
 /// Checks everything that parsing could not and builds the model. All problems are reported
@@ -268,37 +264,10 @@ impl Validator<'_> {
             .as_ref()
             .map(|a| self.api(a, &names.functions, auth.is_some()));
         let secrets = self.secrets(&m.secrets);
-        let site = m.site.as_ref().map(|site| {
-            if auth.is_none() {
-                self.key_error(
-                    Diagnostic::new("site", "a site without sign-in")
-                        .hint("add `auth:` (the site signs users in with it)"),
-                );
-            }
-            let title = site.title.clone().unwrap_or_else(|| m.name.clone());
-            if title.is_empty()
-                || title.len() > 80
-                || title.contains(['<', '>', '&', '"', '\'', '{', '}'])
-            {
-                self.error(
-                    Diagnostic::new(
-                        "site.title",
-                        format!("`{title}` cannot be a page title here"),
-                    )
-                    .expected("1 to 80 characters without < > & \" ' { }"),
-                );
-            }
-            if site.port < 1024 {
-                self.error(
-                    Diagnostic::new("site.port", format!("port {}", site.port))
-                        .expected("1024 to 65535"),
-                );
-            }
-            SiteSpec {
-                title,
-                port: site.port,
-            }
-        });
+        let site = m
+            .site
+            .as_ref()
+            .map(|site| self.site(site, &m.name, auth.as_ref()));
         let nothing = m.buckets.is_empty()
             && m.functions.is_empty()
             && m.alerts.is_none()
