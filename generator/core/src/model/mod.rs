@@ -2,22 +2,34 @@
 //! checked. Constructs consume only this, so they never see an invalid value.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 
-use crate::cfn::RemovalPolicy;
 use crate::diag::{Diagnostic, did_you_mean_hint};
-use crate::manifest::{self, Architecture, Manifest, S3Event, SourceMap};
+use crate::manifest::{self, Manifest, SourceMap};
 use crate::naming::Naming;
 
+mod alerts;
 mod api;
+mod audit;
+mod bucket;
+mod function;
+mod key;
 mod policy;
+mod secret;
+mod site;
 mod usage;
 
+pub use alerts::{AlarmSpec, AlertsSpec, BillingSpec};
 pub use api::{AUTHORIZER_KEY, ApiSpec, AuthSpec, HttpMethod, RouteKey, RouteSpec};
+pub use audit::AuditSpec;
+pub use bucket::{BucketName, BucketSpec, LOG_BUCKET_KEY, LogBucketSpec};
+pub use function::{FunctionSpec, S3TriggerSpec};
+pub use key::Key;
 pub use policy::{
     ConditionsSpec, GroupSpec, IamSpec, PolicySpec, PrincipalsSpec, ResourceRef, StatementSpec,
     UserSpec,
 };
+pub use secret::{SecretSource, SecretSpec};
+pub use site::SiteSpec;
 pub use usage::{BucketUsageSpec, FunctionUsageSpec, UsageSpec};
 
 /// Regions stackgen knows (commercial partition). An unknown one is refused with a suggestion.
@@ -63,82 +75,6 @@ pub const LOG_RETENTION_DAYS: &[u32] = &[
     3288, 3653,
 ];
 
-/// Bucket key reserved for the project's log bucket (its physical name uses it).
-pub const LOG_BUCKET_KEY: &str = "logs";
-
-/// Environment variable names Lambda reserves (plus every `AWS_*` and `LAMBDA_*` name).
-const RESERVED_ENV: &[&str] = &[
-    "CORS_ORIGIN",
-    "_HANDLER",
-    "_X_AMZN_TRACE_ID",
-    "TZ",
-    "LANG",
-    "PATH",
-    "LD_LIBRARY_PATH",
-];
-
-/// Crates the generated functions workspace depends on: a function (whose crate is named after
-/// its key) may not take one of these names.
-const CRATE_NAMES_IN_USE: &[&str] = &[
-    "aws-lambda-events",
-    "aws_lambda_events",
-    "lambda-runtime",
-    "lambda_runtime",
-    "serde-json",
-    "serde_json",
-    "tokio",
-    "std",
-    "core",
-    "alloc",
-    "test",
-];
-
-/// A validated manifest key (project, bucket or function): `[a-z][a-z0-9-]*`, no trailing or
-/// double hyphen. Safe to embed in AWS physical names and Rust crate names.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Key(String);
-
-impl Key {
-    fn parse(text: &str) -> Result<Key, String> {
-        let valid = text.starts_with(|c: char| c.is_ascii_lowercase())
-            && text
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-            && !text.ends_with('-')
-            && !text.contains("--");
-        if valid {
-            Ok(Key(text.to_owned()))
-        } else {
-            Err(text.to_owned())
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// A key stackgen itself chooses (always valid).
-    pub fn parse_generated(text: &str) -> Key {
-        Key::parse(text).expect("stackgen's own keys are valid")
-    }
-
-    /// `user-profile` → `USER_PROFILE` (environment variable stem).
-    pub fn upper_snake(&self) -> String {
-        self.0.replace('-', "_").to_ascii_uppercase()
-    }
-
-    /// `user-profile` → `user_profile` (Rust identifier).
-    pub fn snake(&self) -> String {
-        self.0.replace('-', "_")
-    }
-}
-
-impl fmt::Display for Key {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 #[derive(Clone, Debug, PartialEq)]
 pub struct Model {
     pub project: Key,
@@ -162,124 +98,6 @@ pub struct Model {
     pub usage: UsageSpec,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SiteSpec {
-    pub title: String,
-    pub port: u16,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SecretSpec {
-    pub description: Option<String>,
-    pub source: SecretSource,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SecretSource {
-    /// Created by the stack with a random password (and optionally a user name).
-    Created {
-        username: Option<String>,
-        password_length: u32,
-    },
-    /// An existing secret, by ARN.
-    Existing(String),
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AlertsSpec {
-    /// Sorted, without duplicates.
-    pub emails: Vec<String>,
-    pub kms_key_arn: Option<String>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct AlarmSpec {
-    pub threshold: u32,
-    pub period_seconds: u32,
-    pub evaluation_periods: u32,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct BillingSpec {
-    pub monthly_limit_usd: u32,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AuditSpec {
-    pub buckets: BTreeSet<Key>,
-    pub management_events: bool,
-    /// Retention (days) of the trail's CloudWatch Logs group, when it delivers there.
-    pub cloudwatch_logs_retention: Option<u32>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum BucketName {
-    /// `<project>-<key>-<account id>-<region>`: unique per account and region, readable, and
-    /// known before the bucket exists (so ARNs need no reference to the bucket resource; that
-    /// is what lets a bucket notify a function that reads from it without a cycle).
-    Derived,
-    Fixed(String),
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BucketSpec {
-    pub name: BucketName,
-    pub versioning: bool,
-    pub removal: RemovalPolicy,
-    pub expire_after_days: Option<u32>,
-    /// Extra resource-policy statements.
-    pub policy: Vec<StatementSpec>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LogBucketSpec {
-    pub expire_after_days: u32,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FunctionSpec {
-    pub description: Option<String>,
-    pub memory_mb: u32,
-    pub timeout_seconds: u32,
-    pub architecture: Architecture,
-    /// The user's variables only; bucket names are added by the function construct.
-    pub environment: BTreeMap<String, String>,
-    pub log_retention_days: u32,
-    pub reads: BTreeSet<Key>,
-    pub writes: BTreeSet<Key>,
-    pub s3_triggers: Vec<S3TriggerSpec>,
-    /// Managed policies attached to the role.
-    pub policies: BTreeSet<Key>,
-    pub alarm: AlarmSpec,
-    /// Secrets the function may read.
-    pub secrets: BTreeSet<Key>,
-}
-
-impl FunctionSpec {
-    /// Every bucket the function touches, each once.
-    pub fn buckets(&self) -> BTreeSet<&Key> {
-        self.reads.iter().chain(&self.writes).collect()
-    }
-
-    /// The environment variable through which a secret's ARN reaches the function.
-    pub fn secret_env_var(secret: &Key) -> String {
-        format!("{}_SECRET_ARN", secret.upper_snake())
-    }
-
-    /// The environment variable through which a bucket's name reaches the function.
-    pub fn bucket_env_var(bucket: &Key) -> String {
-        format!("{}_BUCKET", bucket.upper_snake())
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct S3TriggerSpec {
-    pub bucket: Key,
-    pub events: BTreeSet<S3Event>,
-    pub prefix: Option<String>,
-    pub suffix: Option<String>,
-}
-
 /// Checks everything that parsing could not and builds the model. All problems are reported
 /// at once, in manifest order.
 pub fn validate(manifest: &Manifest, source_map: &SourceMap) -> Result<Model, Vec<Diagnostic>> {
@@ -294,14 +112,6 @@ pub fn validate(manifest: &Manifest, source_map: &SourceMap) -> Result<Model, Ve
         v.diagnostics.sort_by_key(|d| d.position);
         Err(v.diagnostics)
     }
-}
-
-/// What every function's validation needs from the rest of the manifest.
-#[derive(Clone, Copy)]
-struct FunctionShared<'m> {
-    buckets: &'m BTreeMap<String, manifest::Bucket>,
-    names: &'m Names,
-    default_alarm: AlarmSpec,
 }
 
 /// The keys the manifest declares, for checking references before the model exists.
@@ -425,37 +235,9 @@ impl Validator<'_> {
             secrets: m.secrets.keys().cloned().collect(),
         };
         let buckets = self.buckets(&m.buckets, &names);
-        let log_bucket = (!buckets.is_empty() || m.audit.is_some()).then_some(LogBucketSpec {
-            expire_after_days: m.log_bucket.expire_after_days,
-        });
-        if m.log_bucket.expire_after_days == 0 {
-            self.error(
-                Diagnostic::new("log_bucket.expire_after_days", "0 days")
-                    .expected("at least 1 day"),
-            );
-        }
-        let alarm_defaults = m
-            .alerts
-            .as_ref()
-            .map(|a| a.function_alarms.clone())
-            .unwrap_or_default();
-        let default_alarm = self.alarm_settings("alerts.function_alarms", &alarm_defaults);
-        let mut functions: BTreeMap<Key, FunctionSpec> = m
-            .functions
-            .iter()
-            .map(|(key, f)| {
-                let path = format!("functions.{key}");
-                let k = self.key(&path, key, KeyKind::Function);
-                let shared = FunctionShared {
-                    buckets: &m.buckets,
-                    names: &names,
-                    default_alarm,
-                };
-                let spec = self.function(&path, &k, f, &shared);
-                (k, spec)
-            })
-            .collect();
-        self.check_trigger_overlaps(&functions);
+        let log_bucket = self.log_bucket(&m.log_bucket, !buckets.is_empty() || m.audit.is_some());
+        let default_alarm = self.default_alarm(m.alerts.as_ref());
+        let mut functions = self.functions(&m.functions, &m.buckets, &names, default_alarm);
         let auth = m.auth.as_ref().map(|a| self.auth(a));
         if let Some(auth) = &auth {
             if m.functions.contains_key(api::AUTHORIZER_KEY) {
@@ -473,23 +255,7 @@ impl Validator<'_> {
             );
         }
         let alerts = self.alerts(m.alerts.as_ref());
-        let billing = m.billing.as_ref().map(|b| {
-            if b.monthly_limit_usd == 0 {
-                self.error(
-                    Diagnostic::new("billing.monthly_limit_usd", "a limit of 0 USD")
-                        .expected("at least 1 (US dollars per month)"),
-                );
-            }
-            if alerts.is_none() {
-                self.key_error(
-                    Diagnostic::new("billing", "a billing alarm with nobody to tell")
-                        .hint("add `alerts: { emails: [you@example.com] }`"),
-                );
-            }
-            BillingSpec {
-                monthly_limit_usd: b.monthly_limit_usd,
-            }
-        });
+        let billing = m.billing.as_ref().map(|b| self.billing(b, alerts.as_ref()));
         let audit = m.audit.as_ref().map(|a| self.audit(a, &m.buckets));
         let iam = self.iam(raw_iam, &names);
         let usage = self.usage(&m.usage, &functions, &m.buckets);
@@ -498,37 +264,10 @@ impl Validator<'_> {
             .as_ref()
             .map(|a| self.api(a, &names.functions, auth.is_some()));
         let secrets = self.secrets(&m.secrets);
-        let site = m.site.as_ref().map(|site| {
-            if auth.is_none() {
-                self.key_error(
-                    Diagnostic::new("site", "a site without sign-in")
-                        .hint("add `auth:` (the site signs users in with it)"),
-                );
-            }
-            let title = site.title.clone().unwrap_or_else(|| m.name.clone());
-            if title.is_empty()
-                || title.len() > 80
-                || title.contains(['<', '>', '&', '"', '\'', '{', '}'])
-            {
-                self.error(
-                    Diagnostic::new(
-                        "site.title",
-                        format!("`{title}` cannot be a page title here"),
-                    )
-                    .expected("1 to 80 characters without < > & \" ' { }"),
-                );
-            }
-            if site.port < 1024 {
-                self.error(
-                    Diagnostic::new("site.port", format!("port {}", site.port))
-                        .expected("1024 to 65535"),
-                );
-            }
-            SiteSpec {
-                title,
-                port: site.port,
-            }
-        });
+        let site = m
+            .site
+            .as_ref()
+            .map(|site| self.site(site, &m.name, auth.as_ref()));
         let nothing = m.buckets.is_empty()
             && m.functions.is_empty()
             && m.alerts.is_none()
@@ -576,75 +315,6 @@ impl Validator<'_> {
         model
     }
 
-    fn secrets(
-        &mut self,
-        secrets: &BTreeMap<String, manifest::Secret>,
-    ) -> BTreeMap<Key, SecretSpec> {
-        let mut out = BTreeMap::new();
-        for (key, s) in secrets {
-            let path = format!("secrets.{key}");
-            let k = self.key(&path, key, KeyKind::Secret);
-            let source = match &s.existing_arn {
-                Some(arn) => {
-                    let parts: Vec<&str> = arn.splitn(7, ':').collect();
-                    let valid = parts.len() == 7
-                        && parts[0] == "arn"
-                        && parts[1].starts_with("aws")
-                        && parts[2] == "secretsmanager"
-                        && parts[4].len() == 12
-                        && parts[5] == "secret";
-                    if !valid {
-                        self.error(
-                            Diagnostic::new(format!("{path}.existing_arn"), format!("`{arn}` is not a secret's ARN"))
-                                .expected("arn:aws:secretsmanager:<region>:<account id>:secret:<name>-<6 characters>"),
-                        );
-                    }
-                    if s.username.is_some() {
-                        self.error(
-                            Diagnostic::new(format!("{path}.username"), "a user name for an existing secret")
-                                .hint("`username` shapes a secret gen creates; an existing secret keeps its own value"),
-                        );
-                    }
-                    SecretSource::Existing(arn.clone())
-                }
-                None => {
-                    if !(16..=4096).contains(&s.password_length) {
-                        self.error(
-                            Diagnostic::new(
-                                format!("{path}.password_length"),
-                                format!("{} characters", s.password_length),
-                            )
-                            .expected("16 to 4096"),
-                        );
-                    }
-                    if s.username.as_deref() == Some("") {
-                        self.error(Diagnostic::new(
-                            format!("{path}.username"),
-                            "an empty user name",
-                        ));
-                    }
-                    SecretSource::Created {
-                        username: s.username.clone(),
-                        password_length: s.password_length,
-                    }
-                }
-            };
-            out.insert(
-                k,
-                SecretSpec {
-                    description: s.description.clone(),
-                    source,
-                },
-            );
-        }
-        out
-    }
-
-    fn secret_refs(&mut self, path: &str, keys: &[String], names: &Names) -> BTreeSet<Key> {
-        let declared = names.secrets.clone();
-        self.key_refs(path, keys, &declared, ("secret", "secret", "secrets:"))
-    }
-
     /// References to declared keys; each unknown one is an error with a suggestion.
     /// `what` is (noun, the declared thing, the manifest section declaring them).
     fn key_refs(
@@ -672,98 +342,6 @@ impl Validator<'_> {
             }
         }
         out
-    }
-
-    fn alarm_settings(&mut self, path: &str, a: &manifest::AlarmSettings) -> AlarmSpec {
-        let spec = AlarmSpec {
-            threshold: a.threshold,
-            period_seconds: a.period_seconds,
-            evaluation_periods: a.evaluation_periods,
-        };
-        self.check_alarm(path, spec);
-        spec
-    }
-
-    /// CloudWatch's rules for an alarm's period and evaluation window.
-    fn check_alarm(&mut self, path: &str, a: AlarmSpec) {
-        if a.threshold == 0 {
-            self.error(
-                Diagnostic::new(
-                    format!("{path}.threshold"),
-                    "a threshold of 0 would always fire",
-                )
-                .expected("at least 1"),
-            );
-        }
-        let p = a.period_seconds;
-        if !(p == 10 || p == 30 || (p >= 60 && p.is_multiple_of(60))) {
-            self.error(
-                Diagnostic::new(format!("{path}.period_seconds"), format!("{p} seconds"))
-                    .expected("10, 30 or a multiple of 60 (CloudWatch's alarm periods)")
-                    .hint(format!(
-                        "the nearest is {}",
-                        if p < 20 {
-                            10
-                        } else if p < 45 {
-                            30
-                        } else {
-                            (p + 30) / 60 * 60
-                        }
-                    )),
-            );
-        }
-        if a.evaluation_periods == 0 {
-            self.error(
-                Diagnostic::new(format!("{path}.evaluation_periods"), "0 periods")
-                    .expected("at least 1"),
-            );
-        } else if u64::from(p) * u64::from(a.evaluation_periods) > 86_400 {
-            self.error(
-                Diagnostic::new(
-                    format!("{path}.evaluation_periods"),
-                    format!(
-                        "{} periods of {p} s span more than a day",
-                        a.evaluation_periods
-                    ),
-                )
-                .expected("period_seconds × evaluation_periods ≤ 86400 (CloudWatch's limit)"),
-            );
-        }
-    }
-
-    fn audit(
-        &mut self,
-        a: &manifest::Audit,
-        buckets: &BTreeMap<String, manifest::Bucket>,
-    ) -> AuditSpec {
-        let mut keys = BTreeSet::new();
-        for (i, name) in a.buckets.iter().enumerate() {
-            let path = format!("audit.buckets[{i}]");
-            if name == LOG_BUCKET_KEY {
-                self.error(
-                    Diagnostic::new(&path, "the log bucket cannot be audited by its own trail")
-                        .expected("a data bucket from `buckets:`")
-                        .hint("the trail writes into the log bucket: recording those writes would write more, forever"),
-                );
-            } else if let Some(key) = self.bucket_ref(&path, name, buckets) {
-                keys.insert(key);
-            }
-        }
-        if !a.management_events && a.buckets.is_empty() {
-            self.key_error(
-                Diagnostic::new("audit", "the trail would record nothing")
-                    .hint("name `buckets` for data events, or leave `management_events` on"),
-            );
-        }
-        let retention = a.cloudwatch_logs.as_ref().map(|l| {
-            self.retention("audit.cloudwatch_logs.retention_days", l.retention_days);
-            l.retention_days
-        });
-        AuditSpec {
-            buckets: keys,
-            management_events: a.management_events,
-            cloudwatch_logs_retention: retention,
-        }
     }
 
     fn retention(&mut self, path: &str, days: u32) {
@@ -812,467 +390,19 @@ impl Validator<'_> {
             }
         }
     }
-
-    fn buckets(
-        &mut self,
-        buckets: &BTreeMap<String, manifest::Bucket>,
-        names: &Names,
-    ) -> BTreeMap<Key, BucketSpec> {
-        let mut fixed_names: BTreeMap<&str, &str> = BTreeMap::new();
-        let mut out = BTreeMap::new();
-        for (key, b) in buckets {
-            let path = format!("buckets.{key}");
-            let k = self.key(&path, key, KeyKind::Bucket);
-            if key == LOG_BUCKET_KEY {
-                self.key_error(
-                    Diagnostic::new(
-                        &path,
-                        "the bucket key `logs` is reserved for the project's log bucket",
-                    )
-                    .hint("choose another key; the log bucket is configured under `log_bucket:`"),
-                );
-            }
-            let name = match &b.name {
-                Some(name) => {
-                    self.bucket_name(&format!("{path}.name"), name);
-                    if let Some(other) = fixed_names.insert(name, key) {
-                        // Blame whichever comes later in the file.
-                        let (first, second) = self
-                            .in_file_order(format!("buckets.{other}.name"), format!("{path}.name"));
-                        let first_bucket = first.trim_end_matches(".name").to_owned();
-                        self.error(
-                            Diagnostic::new(
-                                second,
-                                format!("bucket name `{name}` is already used by `{first_bucket}`"),
-                            )
-                            .expected("a different physical name for each bucket"),
-                        );
-                    }
-                    BucketName::Fixed(name.clone())
-                }
-                // Its length is checked with every other name (`Naming::problems`).
-                None => BucketName::Derived,
-            };
-            if b.expire_after_days == Some(0) {
-                self.error(
-                    Diagnostic::new(format!("{path}.expire_after_days"), "0 days")
-                        .expected("at least 1 day, or leave it out to keep objects"),
-                );
-            }
-            out.insert(
-                k,
-                BucketSpec {
-                    name,
-                    versioning: b.versioning,
-                    removal: if b.retain {
-                        RemovalPolicy::Retain
-                    } else {
-                        RemovalPolicy::Delete
-                    },
-                    expire_after_days: b.expire_after_days,
-                    policy: self.statements(
-                        &format!("{path}.policy"),
-                        &b.policy,
-                        names,
-                        policy::Place::BucketPolicy(key),
-                    ),
-                },
-            );
-        }
-        out
-    }
-
-    /// S3's bucket naming rules.
-    fn bucket_name(&mut self, path: &str, name: &str) {
-        let chars_ok = name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-');
-        let ends_ok = name.starts_with(|c: char| c.is_ascii_alphanumeric())
-            && name.ends_with(|c: char| c.is_ascii_alphanumeric());
-        let looks_like_ip =
-            name.split('.').count() == 4 && name.split('.').all(|p| p.parse::<u8>().is_ok());
-        let problem = if !(3..=63).contains(&name.len()) {
-            Some(format!("`{name}` is {} characters long", name.len()))
-        } else if !chars_ok || !ends_ok {
-            Some(format!("`{name}` is not a valid S3 bucket name"))
-        } else if name.contains("..") || name.contains(".-") || name.contains("-.") {
-            Some(format!(
-                "`{name}` has adjacent dots or a dot next to a hyphen"
-            ))
-        } else if looks_like_ip {
-            Some(format!("`{name}` looks like an IP address"))
-        } else if name.starts_with("xn--")
-            || name.starts_with("sthree-")
-            || name.ends_with("-s3alias")
-            || name.ends_with("--ol-s3")
-        {
-            Some(format!("`{name}` uses a prefix or suffix S3 reserves"))
-        } else {
-            None
-        };
-        if let Some(problem) = problem {
-            self.error(
-                Diagnostic::new(path, problem)
-                    .expected("3 to 63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit")
-                    .hint("S3 bucket names are global: prefer leaving `name` out so stackgen derives a unique one"),
-            );
-        }
-    }
-
-    fn bucket_ref(
-        &mut self,
-        path: &str,
-        text: &str,
-        buckets: &BTreeMap<String, manifest::Bucket>,
-    ) -> Option<Key> {
-        if buckets.contains_key(text) {
-            return Key::parse(text).ok();
-        }
-        let known: Vec<&str> = buckets.keys().map(String::as_str).collect();
-        let hint = did_you_mean_hint(text, known.iter().copied()).or_else(|| {
-            Some(if known.is_empty() {
-                "declare it under `buckets:` first".to_owned()
-            } else {
-                format!("declared buckets: {}", known.join(", "))
-            })
-        });
-        self.error(
-            Diagnostic::new(path, format!("no bucket `{text}` is declared"))
-                .expected("the key of a bucket under `buckets:`")
-                .maybe_hint(hint),
-        );
-        None
-    }
-
-    fn function(
-        &mut self,
-        path: &str,
-        key: &Key,
-        f: &manifest::Function,
-        shared: &FunctionShared,
-    ) -> FunctionSpec {
-        let FunctionShared {
-            buckets,
-            names,
-            default_alarm,
-        } = *shared;
-        if CRATE_NAMES_IN_USE.contains(&key.as_str()) {
-            self.key_error(
-                Diagnostic::new(
-                    path,
-                    format!("`{key}` is the name of a crate every function depends on"),
-                )
-                .hint(format!(
-                    "the function's Rust crate is named after its key; try `{key}-fn`"
-                )),
-            );
-        }
-        if !(128..=10240).contains(&f.memory) {
-            self.error(
-                Diagnostic::new(
-                    format!("{path}.memory"),
-                    format!("{} MB is out of range", f.memory),
-                )
-                .expected("an integer from 128 to 10240 (MB)")
-                .hint(
-                    "Lambda allocates CPU in proportion to memory; 128 suits most Rust functions",
-                ),
-            );
-        }
-        if !(1..=900).contains(&f.timeout) {
-            self.error(
-                Diagnostic::new(
-                    format!("{path}.timeout"),
-                    format!("{} seconds is out of range", f.timeout),
-                )
-                .expected("an integer from 1 to 900 (seconds)")
-                .hint("Lambda stops any invocation after 15 minutes; split longer work into steps"),
-            );
-        }
-        self.retention(&format!("{path}.log_retention_days"), f.log_retention_days);
-        let reads = self.bucket_refs(&format!("{path}.reads"), &f.reads, buckets);
-        let writes = self.bucket_refs(&format!("{path}.writes"), &f.writes, buckets);
-        let secrets = self.secret_refs(&format!("{path}.secrets"), &f.secrets, names);
-        let injected: BTreeSet<String> = reads
-            .iter()
-            .chain(&writes)
-            .map(FunctionSpec::bucket_env_var)
-            .chain(secrets.iter().map(FunctionSpec::secret_env_var))
-            .collect();
-        self.environment(&format!("{path}.environment"), &f.environment, &injected);
-        let s3_triggers = f
-            .triggers
-            .iter()
-            .enumerate()
-            .filter_map(|(i, trigger)| {
-                let manifest::Trigger::S3(t) = trigger;
-                let tpath = format!("{path}.triggers[{i}].s3");
-                let bucket = self.bucket_ref(&format!("{tpath}.bucket"), &t.bucket, buckets);
-                if t.events.is_empty() {
-                    self.error(
-                        Diagnostic::new(format!("{tpath}.events"), "no events")
-                            .expected("`created`, `removed` or both"),
-                    );
-                }
-                for (field, value) in [("prefix", &t.prefix), ("suffix", &t.suffix)] {
-                    if value.as_deref() == Some("") {
-                        self.error(
-                            Diagnostic::new(format!("{tpath}.{field}"), "empty filter")
-                                .hint(format!("leave `{field}` out to match every object")),
-                        );
-                    }
-                }
-                Some(S3TriggerSpec {
-                    bucket: bucket?,
-                    events: t.events.iter().copied().collect(),
-                    prefix: t.prefix.clone(),
-                    suffix: t.suffix.clone(),
-                })
-            })
-            .collect();
-        FunctionSpec {
-            description: f.description.clone(),
-            memory_mb: f.memory,
-            timeout_seconds: f.timeout,
-            architecture: f.architecture,
-            environment: f.environment.clone(),
-            log_retention_days: f.log_retention_days,
-            reads,
-            writes,
-            s3_triggers,
-            policies: self.policy_refs(&format!("{path}.policies"), &f.policies, names),
-            secrets,
-            alarm: {
-                let o = f.alarm.clone().unwrap_or_default();
-                let alarm = AlarmSpec {
-                    threshold: o.threshold.unwrap_or(default_alarm.threshold),
-                    period_seconds: o.period_seconds.unwrap_or(default_alarm.period_seconds),
-                    evaluation_periods: o
-                        .evaluation_periods
-                        .unwrap_or(default_alarm.evaluation_periods),
-                };
-                if f.alarm.is_some() {
-                    self.check_alarm(&format!("{path}.alarm"), alarm);
-                }
-                alarm
-            },
-        }
-    }
-
-    fn bucket_refs(
-        &mut self,
-        path: &str,
-        names: &[String],
-        buckets: &BTreeMap<String, manifest::Bucket>,
-    ) -> BTreeSet<Key> {
-        names
-            .iter()
-            .enumerate()
-            .filter_map(|(i, name)| self.bucket_ref(&format!("{path}[{i}]"), name, buckets))
-            .collect()
-    }
-
-    fn environment(
-        &mut self,
-        path: &str,
-        env: &BTreeMap<String, String>,
-        injected: &BTreeSet<String>,
-    ) {
-        let mut size = 0;
-        for (name, value) in env {
-            size += name.len() + value.len();
-            let vpath = format!("{path}.{name}");
-            let valid = name.starts_with(|c: char| c.is_ascii_alphabetic())
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            if !valid {
-                self.key_error(
-                    Diagnostic::new(
-                        &vpath,
-                        format!("`{name}` is not a valid environment variable name"),
-                    )
-                    .expected("letters, digits and underscores, starting with a letter"),
-                );
-            } else if name.starts_with("AWS_")
-                || name.starts_with("LAMBDA_")
-                || RESERVED_ENV.contains(&name.as_str())
-            {
-                self.key_error(
-                    Diagnostic::new(&vpath, format!("`{name}` is reserved by Lambda")).hint(
-                        "Lambda sets AWS_*, LAMBDA_* and runtime variables itself; rename yours",
-                    ),
-                );
-            } else if injected.contains(name) {
-                self.key_error(
-                    Diagnostic::new(&vpath, format!("`{name}` is set by stackgen to the bucket's name (from `reads`/`writes`)"))
-                        .hint("remove it, or rename yours"),
-                );
-            }
-        }
-        if size > 4096 {
-            self.error(
-                Diagnostic::new(path, format!("the variables take {size} bytes"))
-                    .expected("at most 4096 bytes of names and values (Lambda's limit)")
-                    .hint("keep large configuration in S3 or SSM Parameter Store"),
-            );
-        }
-    }
-
-    /// S3 refuses two notifications on one bucket whose events and key filters overlap
-    /// ("Configurations overlap"); catch it here rather than mid-deploy.
-    fn check_trigger_overlaps(&mut self, functions: &BTreeMap<Key, FunctionSpec>) {
-        let triggers: Vec<(&Key, usize, &S3TriggerSpec)> = functions
-            .iter()
-            .flat_map(|(k, f)| {
-                f.s3_triggers
-                    .iter()
-                    .enumerate()
-                    .map(move |(i, t)| (k, i, t))
-            })
-            .collect();
-        let overlaps =
-            |a: &Option<String>, b: &Option<String>, f: fn(&str, &str) -> bool| match (a, b) {
-                (Some(a), Some(b)) => f(a, b) || f(b, a),
-                _ => true,
-            };
-        for (n, (fa, ia, a)) in triggers.iter().enumerate() {
-            for (fb, ib, b) in &triggers[n + 1..] {
-                if a.bucket == b.bucket
-                    && !a.events.is_disjoint(&b.events)
-                    && overlaps(&a.prefix, &b.prefix, |x, y| x.starts_with(y))
-                    && overlaps(&a.suffix, &b.suffix, |x, y| x.ends_with(y))
-                {
-                    let (first, second) = self.in_file_order(
-                        format!("functions.{fa}.triggers[{ia}].s3"),
-                        format!("functions.{fb}.triggers[{ib}].s3"),
-                    );
-                    self.error(
-                        Diagnostic::new(
-                            second,
-                            format!("this trigger overlaps `{first}` on bucket `{}`: an object can match both", a.bucket),
-                        )
-                        .expected("triggers on one bucket with different events or non-overlapping prefix/suffix filters")
-                        .hint("S3 rejects overlapping notification configurations; narrow one trigger's prefix or suffix"),
-                    );
-                }
-            }
-        }
-    }
-
-    fn alerts(&mut self, alerts: Option<&manifest::Alerts>) -> Option<AlertsSpec> {
-        let alerts = alerts?;
-        if alerts.emails.is_empty() {
-            self.error(
-                Diagnostic::new("alerts.emails", "no addresses")
-                    .expected("at least one email address"),
-            );
-        }
-        let mut seen = BTreeSet::new();
-        for (i, email) in alerts.emails.iter().enumerate() {
-            let path = format!("alerts.emails[{i}]");
-            let valid = match email.split_once('@') {
-                Some((local, domain)) => {
-                    !local.is_empty()
-                        && domain.contains('.')
-                        && !domain.starts_with('.')
-                        && !domain.ends_with('.')
-                        && !email.contains(char::is_whitespace)
-                }
-                None => false,
-            };
-            if !valid {
-                self.error(
-                    Diagnostic::new(&path, format!("`{email}` is not an email address"))
-                        .expected("an address such as ops@example.com"),
-                );
-            }
-            if !seen.insert(email.to_ascii_lowercase()) {
-                self.error(Diagnostic::new(&path, format!("`{email}` is listed twice")));
-            }
-        }
-        let mut emails: Vec<String> = alerts.emails.clone();
-        emails.sort();
-        emails.dedup();
-        if let Some(arn) = &alerts.kms_key_arn {
-            self.kms_key(arn);
-        }
-        Some(AlertsSpec {
-            emails,
-            kms_key_arn: alerts.kms_key_arn.clone(),
-        })
-    }
-
-    fn kms_key(&mut self, arn: &str) {
-        let path = "alerts.kms_key_arn";
-        if arn.contains("alias/aws/sns") {
-            self.error(
-                Diagnostic::new(path, "the AWS managed key `alias/aws/sns` cannot be used for alarms")
-                    .hint("CloudWatch cannot use that key, so alarms could never publish; leave `kms_key_arn` out (SNS still encrypts in transit) or give a customer managed key that allows cloudwatch.amazonaws.com"),
-            );
-            return;
-        }
-        let parts: Vec<&str> = arn.splitn(6, ':').collect();
-        let valid = parts.len() == 6
-            && parts[0] == "arn"
-            && parts[1].starts_with("aws")
-            && parts[2] == "kms"
-            && !parts[3].is_empty()
-            && parts[4].len() == 12
-            && parts[4].chars().all(|c| c.is_ascii_digit())
-            && (parts[5].starts_with("key/") || parts[5].starts_with("alias/"))
-            && parts[5].len() > 6;
-        if !valid {
-            self.error(
-                Diagnostic::new(path, format!("`{arn}` is not a KMS key ARN"))
-                    .expected("arn:aws:kms:<region>:<account id>:key/<key id> (or :alias/<name>)"),
-            );
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::{Position, parse};
+    use crate::manifest::{S3Event, parse};
 
-    fn check(text: &str) -> Result<Model, Vec<Diagnostic>> {
+    pub(super) fn check(text: &str) -> Result<Model, Vec<Diagnostic>> {
         let (m, map) = parse(text).expect("parses");
         validate(&m, &map)
     }
 
-    const BASE: &str = "name: demo\nregion: us-east-1\nbuckets:\n  upload: {}\n";
-
-    #[test]
-    fn dangling_bucket_reference_suggests_and_points_at_item() {
-        let errs = check(&format!("{BASE}functions:\n  t:\n    reads: [uplaod]\n")).unwrap_err();
-        assert_eq!(errs.len(), 1);
-        assert_eq!(errs[0].path, "functions.t.reads[0]");
-        assert_eq!(errs[0].hint.as_deref(), Some("did you mean `upload`?"));
-        assert_eq!(
-            errs[0].position,
-            Some(Position {
-                line: 7,
-                column: 13
-            })
-        );
-    }
-
-    #[test]
-    fn limits_are_checked_and_all_reported() {
-        let errs = check(&format!(
-            "{BASE}functions:\n  t:\n    memory: 64\n    timeout: 901\n    log_retention_days: 31\n"
-        ))
-        .unwrap_err();
-        let paths: Vec<&str> = errs.iter().map(|e| e.path.as_str()).collect();
-        assert_eq!(
-            paths,
-            [
-                "functions.t.memory",
-                "functions.t.timeout",
-                "functions.t.log_retention_days"
-            ]
-        );
-        assert_eq!(errs[2].hint.as_deref(), Some("the nearest is 30"));
-    }
+    pub(super) const BASE: &str = "name: demo\nregion: us-east-1\nbuckets:\n  upload: {}\n";
 
     #[test]
     fn names_must_suit_aws() {
@@ -1287,39 +417,6 @@ mod tests {
     fn an_empty_app_is_refused() {
         let errs = check("name: demo\nregion: us-east-1\n").unwrap_err();
         assert_eq!(errs[0].message, "nothing to deploy");
-    }
-
-    #[test]
-    fn derived_bucket_names_must_fit() {
-        let errs = check("name: a-rather-long-project\nregion: ap-southeast-4\nbuckets:\n  transcoded-videos: {}\n").unwrap_err();
-        assert!(
-            errs[0].message.contains("would be 67 characters"),
-            "{errs:?}"
-        );
-    }
-
-    #[test]
-    fn reserved_and_injected_environment_names() {
-        let errs = check(&format!("{BASE}functions:\n  t:\n    reads: [upload]\n    environment:\n      AWS_REGION: x\n      UPLOAD_BUCKET: y\n      ok_name: z\n")).unwrap_err();
-        assert_eq!(errs.len(), 2, "{errs:?}");
-        assert!(errs[0].message.contains("reserved"));
-        assert!(errs[1].message.contains("set by stackgen"));
-    }
-
-    #[test]
-    fn overlapping_triggers_are_refused() {
-        let text = format!(
-            "{BASE}functions:\n  a:\n    triggers: [{{s3: {{bucket: upload, prefix: in/}}}}]\n  b:\n    triggers: [{{s3: {{bucket: upload, prefix: in/videos/}}}}]\n  c:\n    triggers: [{{s3: {{bucket: upload, prefix: other/}}}}]\n"
-        );
-        let errs = check(&text).unwrap_err();
-        assert_eq!(errs.len(), 1, "{errs:?}");
-        assert_eq!(errs[0].path, "functions.b.triggers[0].s3");
-    }
-
-    #[test]
-    fn logs_key_is_reserved() {
-        let errs = check("name: demo\nregion: us-east-1\nbuckets:\n  logs: {}\n").unwrap_err();
-        assert!(errs[0].message.contains("reserved"));
     }
 
     #[test]
