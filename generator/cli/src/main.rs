@@ -11,8 +11,12 @@ use clap::{Parser, Subcommand};
 use stackgen_core::deploy::Deployed;
 use stackgen_core::ledger::{self, Action, PlanConfig};
 use stackgen_core::project::layout;
-use stackgen_deploy::{Builder, DeployConfig, ui::Ui};
+use stackgen_deploy::{Builder, DeployConfig};
 use stackgen_workspace::Project;
+
+mod ui;
+
+use ui::Terminal;
 
 #[derive(Parser)]
 #[command(
@@ -504,12 +508,11 @@ fn deploy(cloud: &CloudArgs, yes: bool, builder: Builder) -> Result<u8> {
     let project = project_of(&cloud.manifest);
     let output = compile_project(&cloud.manifest, &project)?;
     build_output(&project, &output, BuildConfig::default())?;
-    let ui = Ui::new();
     let report = runtime()?.block_on(stackgen_deploy::app::deploy_app(
         &project,
         &output,
         deploy_config(cloud, yes, builder),
-        ui,
+        &Terminal::new(),
     ))?;
     if !report.recorded.is_empty() {
         refresh_site(&cloud.manifest, &project, "the deployed API")?;
@@ -543,7 +546,7 @@ fn diff(cloud: &CloudArgs) -> Result<u8> {
     let differs = runtime()?.block_on(stackgen_deploy::app::diff_app(
         &output,
         deploy_config(cloud, false, Builder::Auto),
-        Ui::new(),
+        &Terminal::new(),
     ))?;
     Ok(if differs { 1 } else { 0 })
 }
@@ -555,7 +558,7 @@ fn destroy(cloud: &CloudArgs, yes: bool) -> Result<u8> {
         &project,
         &output,
         deploy_config(cloud, yes, Builder::Auto),
-        Ui::new(),
+        &Terminal::new(),
     ))?;
     if report.deleted.is_empty() {
         return Ok(0);
@@ -596,9 +599,10 @@ fn bootstrap(cloud: &CloudArgs, show_template: bool) -> Result<u8> {
                 .context("gen.yaml has no stack to deploy; pass --region")?
         }
     };
-    let ui = Ui::new();
+    let terminal = Terminal::new();
     let bucket = runtime()?.block_on(async {
-        let cloud = stackgen_deploy::cloud::Cloud::connect(DeployConfig::default(), ui).await?;
+        let cloud =
+            stackgen_deploy::cloud::Cloud::connect(DeployConfig::default(), &terminal).await?;
         let regional = cloud.regional(&region);
         cloud.assets_bucket(&regional).await
     })?;

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::build::{Builder, build_function};
 use crate::cloud::{Cloud, Doomed, StackOutcome};
-use crate::ui::Ui;
+use crate::console::{self, Console};
 use crate::{DeployConfig, DeployError};
 use crate::{assets, diff};
 use stackgen_core::Output;
@@ -53,14 +53,14 @@ fn build_assets(
     project: &Project,
     output: &Output,
     builder: Builder,
-    ui: &Ui,
+    console: &dyn Console,
 ) -> Result<Vec<Asset>, DeployError> {
     let plan = &output.deploy;
     if plan.functions.is_empty() {
         return Ok(Vec::new());
     }
     let builder = builder.resolve();
-    ui.say(format!(
+    console.line(&format!(
         "Building {} function(s) for Lambda (release, with {}):",
         plan.functions.len(),
         match builder {
@@ -80,7 +80,7 @@ fn build_assets(
         })?;
         let zip = assets::lambda_zip(&bootstrap);
         let key = assets::code_key(&zip);
-        ui.say(format!(
+        console.line(&format!(
             "  {:<16} bootstrap {:.1} MB, {}, zip {:.1} MB -> {key}",
             function.crate_name,
             bootstrap.len() as f64 / 1e6,
@@ -102,14 +102,14 @@ pub async fn deploy_app(
     project: &Project,
     output: &Output,
     config: DeployConfig,
-    ui: Ui,
+    console: &dyn Console,
 ) -> Result<DeployReport, DeployError> {
-    ui.can_confirm(config.yes)?;
-    let cloud = Cloud::connect(config.clone(), ui).await?;
+    console::ensure_can_confirm(console, config.yes)?;
+    let cloud = Cloud::connect(config.clone(), console).await?;
     if let (Some(region), Some(main)) = (&config.region, output.deploy.stacks.first())
         && region != &main.region
     {
-        ui.say(format!(
+        console.line(&format!(
             "Note: deploying to {region}, not gen.yaml's {}: the templates (e.g. where the billing alarm lives) and `gen cost` follow gen.yaml; change `region:` there to move the app for good",
             main.region
         ));
@@ -122,7 +122,7 @@ pub async fn deploy_app(
             .describe_stack(&main.name)
             .await?;
     }
-    let assets = build_assets(project, output, config.builder, &ui)?;
+    let assets = build_assets(project, output, config.builder, console)?;
     let mut report = DeployReport::default();
     for (index, stack) in output.deploy.stacks.iter().enumerate() {
         let region = region_of(stack, &config, index == 0);
@@ -143,7 +143,7 @@ pub async fn deploy_app(
                 }
                 parameters.insert(asset.parameter.clone(), asset.key.clone());
             }
-            ui.say(format!(
+            console.line(&format!(
                 "Function code: {uploaded} uploaded, {present} already in s3://{bucket}"
             ));
             parameters.insert(
@@ -163,7 +163,7 @@ pub async fn deploy_app(
             .await?;
         let outputs = match outcome {
             StackOutcome::NoChanges { outputs } => {
-                ui.say(format!(
+                console.line(&format!(
                     "Stack {} ({region}): no changes; it already matches gen.yaml",
                     stack.name
                 ));
@@ -175,20 +175,20 @@ pub async fn deploy_app(
                 changes,
                 seconds,
             } => {
-                ui.say(format!(
+                console.line(&format!(
                     "Stack {} ({region}): {status} in {seconds:.1} s ({changes} resource change(s))",
                     stack.name
                 ));
                 outputs
             }
             StackOutcome::Declined => {
-                ui.say(format!("Not deployed: stack {} is unchanged", stack.name));
+                console.line(&format!("Not deployed: stack {} is unchanged", stack.name));
                 report.declined = true;
                 return Ok(report);
             }
         };
         for (key, value) in &outputs {
-            ui.say(format!("  {key} = {value}"));
+            console.line(&format!("  {key} = {value}"));
         }
         project
             .write_record(
@@ -203,8 +203,12 @@ pub async fn deploy_app(
 
 /// Prints, stack by stack, how the local templates differ from the deployed ones. Returns
 /// whether anything differs.
-pub async fn diff_app(output: &Output, config: DeployConfig, ui: Ui) -> Result<bool, DeployError> {
-    let cloud = Cloud::connect(config.clone(), ui).await?;
+pub async fn diff_app(
+    output: &Output,
+    config: DeployConfig,
+    console: &dyn Console,
+) -> Result<bool, DeployError> {
+    let cloud = Cloud::connect(config.clone(), console).await?;
     let mut differs = false;
     for (index, stack) in output.deploy.stacks.iter().enumerate() {
         let region = region_of(stack, &config, index == 0);
@@ -213,7 +217,7 @@ pub async fn diff_app(output: &Output, config: DeployConfig, ui: Ui) -> Result<b
             .expect("generated templates are JSON");
         let Some(deployed) = regional.deployed_template(&stack.name).await? else {
             let count = local["Resources"].as_object().map_or(0, |r| r.len());
-            ui.say(format!(
+            console.line(&format!(
                 "Stack {} ({region}): not deployed; gen deploy would create its {count} resources",
                 stack.name
             ));
@@ -221,7 +225,7 @@ pub async fn diff_app(output: &Output, config: DeployConfig, ui: Ui) -> Result<b
             continue;
         };
         let Ok(deployed) = serde_json::from_str::<serde_json::Value>(&deployed) else {
-            ui.say(format!(
+            console.line(&format!(
                 "Stack {} ({region}): the deployed template is not JSON (not deployed by gen?); every resource counts as changed",
                 stack.name
             ));
@@ -230,15 +234,15 @@ pub async fn diff_app(output: &Output, config: DeployConfig, ui: Ui) -> Result<b
         };
         let difference = diff::diff(&deployed, &local);
         if difference.is_empty() {
-            ui.say(format!("Stack {} ({region}): no differences", stack.name));
+            console.line(&format!("Stack {} ({region}): no differences", stack.name));
         } else {
             differs = true;
-            ui.say(format!(
+            console.line(&format!(
                 "Stack {} ({region}): {} resource(s) differ (deployed -> local):",
                 stack.name,
                 difference.resources.len()
             ));
-            ui.say(difference.render().trim_end_matches('\n'));
+            console.line(difference.render().trim_end_matches('\n'));
         }
     }
     Ok(differs)
@@ -260,10 +264,10 @@ pub async fn destroy_app(
     project: &Project,
     output: &Output,
     config: DeployConfig,
-    ui: Ui,
+    console: &dyn Console,
 ) -> Result<DestroyReport, DeployError> {
-    ui.can_confirm(config.yes)?;
-    let cloud = Cloud::connect(config.clone(), ui).await?;
+    console::ensure_can_confirm(console, config.yes)?;
+    let cloud = Cloud::connect(config.clone(), console).await?;
     let mut doomed: Vec<(&StackTarget, String, Doomed)> = Vec::new();
     for (index, stack) in output.deploy.stacks.iter().enumerate().rev() {
         let region = region_of(stack, &config, index == 0).to_owned();
@@ -274,12 +278,12 @@ pub async fn destroy_app(
     }
     let mut report = DestroyReport::default();
     if doomed.is_empty() {
-        ui.say("Nothing to destroy: no stack of this app is deployed");
+        console.line("Nothing to destroy: no stack of this app is deployed");
         return Ok(report);
     }
-    ui.say("gen destroy deletes these stacks and every resource in them:");
+    console.line("gen destroy deletes these stacks and every resource in them:");
     for (stack, region, _) in &doomed {
-        ui.say(format!("  {} ({region})", stack.name));
+        console.line(&format!("  {} ({region})", stack.name));
     }
     let retained: Vec<(String, String, String)> = doomed
         .iter()
@@ -290,13 +294,13 @@ pub async fn destroy_app(
         })
         .collect();
     if !retained.is_empty() {
-        ui.say("These survive (DeletionPolicy: Retain) and stay in the account:");
+        console.line("These survive (DeletionPolicy: Retain) and stay in the account:");
         for (_, ty, physical) in &retained {
-            ui.say(format!("  {ty} {physical}"));
+            console.line(&format!("  {ty} {physical}"));
         }
     }
-    if !cloud.ui().confirm("Delete these stacks?", config.yes)? {
-        ui.say("Nothing deleted");
+    if !console::confirm(console, "Delete these stacks?", config.yes)? {
+        console.line("Nothing deleted");
         report.declined = true;
         return Ok(report);
     }
@@ -304,7 +308,7 @@ pub async fn destroy_app(
         let regional = cloud.regional(region);
         cloud.delete(&regional, &stack.name, &d.stack_id).await?;
         project.remove_record(&stack.outputs_path()).map_err(io)?;
-        ui.say(format!("Stack {} ({region}): deleted", stack.name));
+        console.line(&format!("Stack {} ({region}): deleted", stack.name));
         report.deleted.push(stack.name.clone());
     }
     report.retained = retained;

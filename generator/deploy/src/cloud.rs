@@ -11,7 +11,7 @@ use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, 
 use aws_sdk_s3 as s3;
 
 use crate::changes::{self, Action, Replacement, ResourceChange};
-use crate::ui::Ui;
+use crate::console::{self, Console};
 use crate::{DeployConfig, DeployError};
 use stackgen_core::deploy::{
     StackOutputs, TEMPLATE_BODY_LIMIT, TOOLKIT_BUCKET_OUTPUT, TOOLKIT_STACK,
@@ -53,9 +53,9 @@ const PUT_OBJECT: Call = call("PutObject", "s3:PutObject");
 
 /// The AWS connection: credentials and endpoint from the SDK's default chain (environment,
 /// profiles, SSO, credential_process; `AWS_ENDPOINT_URL`).
-pub struct Cloud {
+pub struct Cloud<'c> {
     sdk: aws_config::SdkConfig,
-    ui: Ui,
+    console: &'c dyn Console,
     config: DeployConfig,
 }
 
@@ -91,10 +91,13 @@ pub struct Doomed {
     pub retained: Vec<(String, String, String)>,
 }
 
-impl Cloud {
+impl<'c> Cloud<'c> {
     /// Loads the SDK configuration and makes sure credentials can be found, so a missing one
     /// is a one-line explanation rather than a failed first call.
-    pub async fn connect(config: DeployConfig, ui: Ui) -> Result<Cloud, DeployError> {
+    pub async fn connect(
+        config: DeployConfig,
+        console: &'c dyn Console,
+    ) -> Result<Cloud<'c>, DeployError> {
         let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .load()
             .await;
@@ -105,15 +108,19 @@ impl Cloud {
             .provide_credentials()
             .await
             .map_err(|_| DeployError::NoCredentials)?;
-        Ok(Cloud { sdk, ui, config })
+        Ok(Cloud {
+            sdk,
+            console,
+            config,
+        })
     }
 
     pub fn config(&self) -> &DeployConfig {
         &self.config
     }
 
-    pub fn ui(&self) -> &Ui {
-        &self.ui
+    pub fn console(&self) -> &'c dyn Console {
+        self.console
     }
 
     pub fn regional(&self, region: &str) -> Regional {
@@ -331,13 +338,13 @@ impl Regional {
     }
 }
 
-impl Cloud {
+impl<'c> Cloud<'c> {
     /// The assets bucket of `region`'s toolkit stack, creating the stack on first use.
     pub async fn assets_bucket(&self, regional: &Regional) -> Result<String, DeployError> {
         let stack = match regional.describe_stack(TOOLKIT_STACK).await? {
             Some(stack) => stack,
             None => {
-                self.ui.say(format!(
+                self.console.line(&format!(
                     "Creating the toolkit stack {TOOLKIT_STACK} in {} (once per account and region): an encrypted, TLS-only bucket for function code and large templates",
                     regional.region
                 ));
@@ -404,7 +411,7 @@ impl Cloud {
                 "REVIEW_IN_PROGRESS" => change_set_type = ChangeSetType::Create,
                 "ROLLBACK_COMPLETE" => {
                     // A failed first deploy leaves an empty stack that cannot be updated.
-                    self.ui.say(format!(
+                    self.console.line(&format!(
                         "Stack {name} is ROLLBACK_COMPLETE from a failed first deploy and holds nothing; deleting it to start again"
                     ));
                     self.delete(regional, name, stack.stack_id().unwrap_or(name))
@@ -519,21 +526,22 @@ impl Cloud {
         }
 
         let changes = self.changes(regional, &change_set_id).await?;
-        self.ui.say(format!(
+        self.console.line(&format!(
             "Stack {name} ({}, {}): {}",
             regional.region,
             if creating { "new" } else { "update" },
             changes::tally(&changes)
         ));
-        self.ui
-            .say(changes::render(&changes).trim_end_matches('\n'));
+        self.console
+            .line(changes::render(&changes).trim_end_matches('\n'));
         for warning in changes::warnings(&changes) {
-            self.ui.say(format!("  WARNING: {warning}"));
+            self.console.line(&format!("  WARNING: {warning}"));
         }
-        let go = match self
-            .ui
-            .confirm(&format!("Deploy these changes to {name}?"), self.config.yes)
-        {
+        let go = match console::confirm(
+            self.console,
+            &format!("Deploy these changes to {name}?"),
+            self.config.yes,
+        ) {
             Ok(go) => go,
             Err(e) => {
                 self.discard(regional, &change_set_id, new_stack).await;
@@ -749,7 +757,7 @@ impl Cloud {
                 {
                     line.push_str(&format!(" ({reason})"));
                 }
-                self.ui.say(line);
+                self.console.line(&line);
                 last_said = Instant::now();
             }
             let status = stack.as_ref().map_or_else(
@@ -760,14 +768,15 @@ impl Cloud {
                 let failed = status.contains("ROLLBACK") || status.ends_with("_FAILED");
                 if failed {
                     if !failures.is_empty() {
-                        self.ui
-                            .say(format!("Stack {name} failed. The first errors:"));
+                        self.console
+                            .line(&format!("Stack {name} failed. The first errors:"));
                         for failure in failures.iter().take(10) {
-                            self.ui.say(format!("  ✗ {failure}"));
+                            self.console.line(&format!("  ✗ {failure}"));
                         }
                     }
                     if let Some(reason) = stack.as_ref().and_then(|s| s.stack_status_reason()) {
-                        self.ui.say(format!("  stack status: {status} ({reason})"));
+                        self.console
+                            .line(&format!("  stack status: {status} ({reason})"));
                     }
                 }
                 return Ok(stack.unwrap_or_else(|| {
@@ -778,16 +787,16 @@ impl Cloud {
                 }));
             }
             tick += 1;
-            self.ui.status(
+            self.console.status(
                 tick,
-                format!(
+                &format!(
                     "{name}: {status}, {}/{total} done ({} s)",
                     done.len().min(total),
                     started.elapsed().as_secs()
                 ),
             );
-            if !self.ui.watched() && last_said.elapsed().as_secs() >= 30 {
-                self.ui.say(format!(
+            if !self.console.watched() && last_said.elapsed().as_secs() >= 30 {
+                self.console.line(&format!(
                     "  … {name} is {status} ({} s so far)",
                     started.elapsed().as_secs()
                 ));

@@ -1,14 +1,22 @@
 //! The deploy edge: everything `gen deploy`, `gen diff` and `gen destroy` do to the outside
 //! world — cargo builds, S3 uploads, CloudFormation calls — with errors that say which call
 //! failed, why, and what to do. What to deploy comes from the pure [`stackgen_core::deploy`] and this crate's pure modules ([`changes`], [`diff`], [`assets`]).
+//!
+//! This crate never prints, prompts or reads stdin: progress and questions go through a
+//! [`console::Console`], which the `gen` binary implements for a terminal (the cargo builds
+//! it runs inherit stderr, so compile errors show as cargo prints them). clippy enforces it:
+//! the print macros are denied below, and so are the methods `clippy.toml` disallows,
+//! `std::io::{stdout, stderr, stdin}`.
+
+#![deny(clippy::print_stdout, clippy::print_stderr, clippy::disallowed_methods)]
 
 pub mod app;
 pub mod assets;
 pub mod build;
 pub mod changes;
 pub mod cloud;
+pub mod console;
 pub mod diff;
-pub mod ui;
 
 use std::time::Duration;
 
