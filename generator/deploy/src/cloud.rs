@@ -7,11 +7,12 @@ use std::time::Instant;
 use aws_credential_types::provider::ProvideCredentials as _;
 use aws_sdk_cloudformation as cfn;
 use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, StackStatus};
+use aws_sdk_cloudformation::types::{Capability, ChangeSetType};
 use aws_sdk_s3 as s3;
 
 use crate::changes::{self, Action, Replacement, ResourceChange};
 use crate::console::{self, Console};
+use crate::status::{self, Approach, ChangeSetVerdict, Goal, ResourcePhase, StackStatus};
 use crate::{DeployConfig, DeployError};
 use stackgen_core::deploy::{
     StackOutputs, TEMPLATE_BODY_LIMIT, TOOLKIT_BUCKET_OUTPUT, TOOLKIT_STACK,
@@ -74,7 +75,7 @@ pub enum StackOutcome {
     /// The stack already matches: nothing was executed.
     NoChanges { outputs: StackOutputs },
     Deployed {
-        status: String,
+        status: StackStatus,
         outputs: StackOutputs,
         changes: usize,
         seconds: f64,
@@ -249,8 +250,12 @@ fn is_missing_stack<E: ProvideErrorMetadata>(error: &SdkError<E>) -> bool {
             .is_some_and(|m| m.contains("does not exist"))
 }
 
-fn status_text(status: Option<&StackStatus>) -> String {
-    status.map_or_else(|| "UNKNOWN".to_owned(), |s| s.as_str().to_owned())
+/// A stack's status; a stack without one (never seen) reads as `UNKNOWN`.
+fn status_of(stack: &cfn::types::Stack) -> StackStatus {
+    stack
+        .stack_status()
+        .cloned()
+        .unwrap_or_else(|| StackStatus::from("UNKNOWN"))
 }
 
 fn outputs_of(stack: &cfn::types::Stack) -> StackOutputs {
@@ -259,23 +264,6 @@ fn outputs_of(stack: &cfn::types::Stack) -> StackOutputs {
         .iter()
         .filter_map(|o| Some((o.output_key()?.to_owned(), o.output_value()?.to_owned())))
         .collect()
-}
-
-/// What a final stack status means for the person deploying.
-fn explain(status: &str) -> &'static str {
-    match status {
-        "ROLLBACK_COMPLETE" => {
-            "the first deploy failed and was rolled back, so the stack holds nothing; the next gen deploy deletes it and starts again"
-        }
-        "UPDATE_ROLLBACK_COMPLETE" => "rolled back: the stack is as it was before this deploy",
-        "ROLLBACK_FAILED" | "UPDATE_ROLLBACK_FAILED" => {
-            "the rollback failed too; fix the resources named above, then continue the rollback (aws cloudformation continue-update-rollback) or delete the stack"
-        }
-        "DELETE_FAILED" => {
-            "some resources could not be deleted (named above); empty or remove them, then run gen destroy again"
-        }
-        _ => "see the events above",
-    }
 }
 
 impl Regional {
@@ -362,21 +350,18 @@ impl<'c> Cloud<'c> {
                 let stack = self
                     .wait(regional, &id, TOOLKIT_STACK, HashSet::new(), 2)
                     .await?;
-                let status = status_text(stack.stack_status());
-                if status != "CREATE_COMPLETE" {
+                let status = status_of(&stack);
+                if !Goal::Created.reached_by(&status) {
                     return Err(DeployError::StackFailed {
                         stack: TOOLKIT_STACK.to_owned(),
-                        status: format!("{status}: {}", explain(&status)),
+                        status,
                     });
                 }
                 stack
             }
         };
-        let status = status_text(stack.stack_status());
-        if !matches!(
-            status.as_str(),
-            "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "UPDATE_ROLLBACK_COMPLETE"
-        ) {
+        let status = status_of(&stack);
+        if !status::is_usable(&status) {
             return Err(DeployError::StackBusy {
                 stack: TOOLKIT_STACK.to_owned(),
                 status,
@@ -404,40 +389,33 @@ impl<'c> Cloud<'c> {
         assets_bucket: Option<&str>,
     ) -> Result<StackOutcome, DeployError> {
         let existing = regional.describe_stack(name).await?;
-        let mut change_set_type = ChangeSetType::Update;
-        if let Some(stack) = &existing {
-            let status = status_text(stack.stack_status());
-            match status.as_str() {
-                "REVIEW_IN_PROGRESS" => change_set_type = ChangeSetType::Create,
-                "ROLLBACK_COMPLETE" => {
-                    // A failed first deploy leaves an empty stack that cannot be updated.
-                    self.console.line(&format!(
-                        "Stack {name} is ROLLBACK_COMPLETE from a failed first deploy and holds nothing; deleting it to start again"
-                    ));
-                    self.delete(regional, name, stack.stack_id().unwrap_or(name))
-                        .await?;
-                    change_set_type = ChangeSetType::Create;
-                }
-                s if s.ends_with("_IN_PROGRESS") => {
-                    return Err(DeployError::StackBusy {
-                        stack: name.to_owned(),
-                        status,
-                        hint: "another operation is running; wait for it to finish and rerun",
-                    });
-                }
-                "ROLLBACK_FAILED" | "UPDATE_ROLLBACK_FAILED" | "DELETE_FAILED" => {
-                    return Err(DeployError::StackBusy {
-                        stack: name.to_owned(),
-                        hint: explain(&status),
-                        status,
-                    });
-                }
-                _ => {}
+        let existing_status = existing.as_ref().map(status_of);
+        let approach = status::approach(existing_status.as_ref());
+        match approach {
+            Approach::Refuse { hint } => {
+                return Err(DeployError::StackBusy {
+                    stack: name.to_owned(),
+                    status: existing_status.expect("only a deployed stack is refused"),
+                    hint,
+                });
             }
-        } else {
-            change_set_type = ChangeSetType::Create;
+            Approach::DeleteThenCreate => {
+                // A failed first deploy leaves an empty stack that cannot be updated.
+                self.console.line(&format!(
+                    "Stack {name} is ROLLBACK_COMPLETE from a failed first deploy and holds nothing; deleting it to start again"
+                ));
+                let stack_id = existing.as_ref().and_then(|s| s.stack_id());
+                self.delete(regional, name, stack_id.unwrap_or(name))
+                    .await?;
+            }
+            Approach::Create | Approach::Update => {}
         }
-        let creating = change_set_type == ChangeSetType::Create;
+        let creating = approach.creates();
+        let change_set_type = if creating {
+            ChangeSetType::Create
+        } else {
+            ChangeSetType::Update
+        };
 
         let mut request = regional
             .cfn
@@ -489,7 +467,7 @@ impl<'c> Cloud<'c> {
         let new_stack = creating.then_some(stack_id.as_str());
 
         // Wait for CloudFormation to compute the changes.
-        let (status, reason) = loop {
+        loop {
             let out = regional
                 .cfn
                 .describe_change_set()
@@ -497,32 +475,25 @@ impl<'c> Cloud<'c> {
                 .send()
                 .await
                 .map_err(|e| classify(DESCRIBE_CHANGE_SET, &regional.endpoint, e))?;
-            match out.status() {
-                Some(ChangeSetStatus::CreatePending | ChangeSetStatus::CreateInProgress) => {
-                    self.sleep().await;
+            let reason = out.status_reason().unwrap_or_default();
+            match status::change_set_verdict(out.status(), reason, creating) {
+                ChangeSetVerdict::Computing => self.sleep().await,
+                ChangeSetVerdict::Ready => break,
+                ChangeSetVerdict::NoChanges => {
+                    self.discard(regional, &change_set_id, new_stack).await;
+                    let stack = regional.describe_stack(name).await?;
+                    return Ok(StackOutcome::NoChanges {
+                        outputs: stack.as_ref().map(outputs_of).unwrap_or_default(),
+                    });
                 }
-                status => {
-                    break (
-                        status.cloned(),
-                        out.status_reason().unwrap_or_default().to_owned(),
-                    );
+                ChangeSetVerdict::Rejected => {
+                    self.discard(regional, &change_set_id, new_stack).await;
+                    return Err(DeployError::Rejected {
+                        operation: "CreateChangeSet",
+                        message: reason.to_owned(),
+                    });
                 }
             }
-        };
-        if status != Some(ChangeSetStatus::CreateComplete) {
-            self.discard(regional, &change_set_id, new_stack).await;
-            let nothing = reason.contains("didn't contain changes")
-                || reason.contains("No updates are to be performed");
-            if nothing && !creating {
-                let stack = regional.describe_stack(name).await?;
-                return Ok(StackOutcome::NoChanges {
-                    outputs: stack.as_ref().map(outputs_of).unwrap_or_default(),
-                });
-            }
-            return Err(DeployError::Rejected {
-                operation: "CreateChangeSet",
-                message: reason,
-            });
         }
 
         let changes = self.changes(regional, &change_set_id).await?;
@@ -571,11 +542,11 @@ impl<'c> Cloud<'c> {
         let stack = self
             .wait(regional, &stack_id, name, seen, changes.len())
             .await?;
-        let status = status_text(stack.stack_status());
-        if !matches!(status.as_str(), "CREATE_COMPLETE" | "UPDATE_COMPLETE") {
+        let status = status_of(&stack);
+        if !Goal::Deployed.reached_by(&status) {
             return Err(DeployError::StackFailed {
                 stack: name.to_owned(),
-                status: format!("{status}: {}", explain(&status)),
+                status,
             });
         }
         Ok(StackOutcome::Deployed {
@@ -734,12 +705,15 @@ impl<'c> Cloud<'c> {
                 }
                 let logical = event.logical_resource_id().unwrap_or("?");
                 let status = event.resource_status().map_or("?", |s| s.as_str());
+                let resource_phase = event
+                    .resource_status()
+                    .map_or(ResourcePhase::Unknown, status::resource_phase);
                 let reason = event.resource_status_reason().unwrap_or("");
                 let is_stack = event.resource_type() == Some("AWS::CloudFormation::Stack");
-                if !is_stack && status.ends_with("_COMPLETE") && !status.contains("ROLLBACK") {
+                if !is_stack && resource_phase == ResourcePhase::Done {
                     done.insert(logical.to_owned());
                 }
-                if status.ends_with("_FAILED")
+                if resource_phase == ResourcePhase::Failed
                     && !reason.is_empty()
                     && !reason.contains("cancelled")
                 {
@@ -753,20 +727,18 @@ impl<'c> Cloud<'c> {
                     done.len().min(total),
                     event.resource_type().unwrap_or("?"),
                 );
-                if !reason.is_empty() && (status.contains("FAILED") || status.contains("ROLLBACK"))
-                {
+                if !reason.is_empty() && resource_phase.shows_reason() {
                     line.push_str(&format!(" ({reason})"));
                 }
                 self.console.line(&line);
                 last_said = Instant::now();
             }
-            let status = stack.as_ref().map_or_else(
-                || "DELETE_COMPLETE".to_owned(),
-                |s| status_text(s.stack_status()),
-            );
-            if !status.ends_with("_IN_PROGRESS") {
-                let failed = status.contains("ROLLBACK") || status.ends_with("_FAILED");
-                if failed {
+            let status = stack
+                .as_ref()
+                .map_or(StackStatus::DeleteComplete, status_of);
+            let phase = status::phase(&status);
+            if phase.is_settled() {
+                if phase.went_wrong() {
                     if !failures.is_empty() {
                         self.console
                             .line(&format!("Stack {name} failed. The first errors:"));
@@ -872,11 +844,11 @@ impl<'c> Cloud<'c> {
             .await
             .map_err(|e| classify(DELETE_STACK, &regional.endpoint, e))?;
         let stack = self.wait(regional, stack_id, name, seen, total).await?;
-        let status = status_text(stack.stack_status());
-        if status != "DELETE_COMPLETE" {
+        let status = status_of(&stack);
+        if !Goal::Deleted.reached_by(&status) {
             return Err(DeployError::StackFailed {
                 stack: name.to_owned(),
-                status: format!("{status}: {}", explain(&status)),
+                status,
             });
         }
         Ok(())
@@ -948,12 +920,5 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("Connection refused"), "{text}");
-    }
-
-    #[test]
-    fn final_statuses_are_explained() {
-        assert!(explain("UPDATE_ROLLBACK_COMPLETE").contains("as it was before"));
-        assert!(explain("ROLLBACK_COMPLETE").contains("deletes it and starts again"));
-        assert!(explain("UPDATE_ROLLBACK_FAILED").contains("continue-update-rollback"));
     }
 }
