@@ -8,6 +8,8 @@
 
 mod change_set;
 mod error;
+#[cfg(test)]
+mod fake;
 mod follow;
 
 use std::collections::{BTreeMap, HashSet};

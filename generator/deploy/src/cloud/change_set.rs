@@ -481,4 +481,327 @@ mod tests {
             "stack app failed: UPDATE_ROLLBACK_COMPLETE: rolled back: the stack is as it was before this deploy"
         );
     }
+
+    // ---- deploy_stack against a stand-in for CloudFormation (cloud/fake.rs)
+
+    use crate::cloud::fake::{self, Fake, Request};
+    use crate::console::{Recording, Seen};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    const TEMPLATE: &str = r#"{"Resources":{}}"#;
+
+    fn parameters() -> BTreeMap<String, String> {
+        BTreeMap::from([("CodeKey".to_owned(), "assets/abc.zip".to_owned())])
+    }
+
+    async fn deploy(
+        fake: &Fake,
+        console: &Recording,
+        yes: bool,
+    ) -> Result<StackOutcome, DeployError> {
+        let cloud = fake.cloud(yes, console);
+        let regional = cloud.regional("us-east-1");
+        cloud
+            .deploy_stack(&regional, "app", TEMPLATE, &parameters(), None)
+            .await
+    }
+
+    /// A first deploy: no stack, a CREATE change set with one bucket to add, executed.
+    fn first_deploy(executed: Arc<AtomicBool>, final_status: &'static str) -> Fake {
+        Fake::new(move |r: &Request| match r.action.as_str() {
+            "DescribeStacks" if r.param("StackName") == Some("app") => fake::no_stack("app"),
+            "DescribeStacks" => fake::stack(final_status, &[("ApiUrl", "https://api.test")]),
+            "CreateChangeSet" => fake::change_set_created(),
+            "DescribeChangeSet" => fake::change_set(
+                "CREATE_COMPLETE",
+                "",
+                &[("Add", "Uploads", "AWS::S3::Bucket")],
+            ),
+            "DescribeStackEvents" if !executed.load(Ordering::SeqCst) => fake::events(&[(
+                "e0",
+                "app",
+                "AWS::CloudFormation::Stack",
+                "REVIEW_IN_PROGRESS",
+                "User Initiated",
+            )]),
+            "DescribeStackEvents" if final_status == "CREATE_COMPLETE" => fake::events(&[
+                (
+                    "e3",
+                    "app",
+                    "AWS::CloudFormation::Stack",
+                    "CREATE_COMPLETE",
+                    "",
+                ),
+                ("e2", "Uploads", "AWS::S3::Bucket", "CREATE_COMPLETE", ""),
+                ("e1", "Uploads", "AWS::S3::Bucket", "CREATE_IN_PROGRESS", ""),
+                (
+                    "e0",
+                    "app",
+                    "AWS::CloudFormation::Stack",
+                    "REVIEW_IN_PROGRESS",
+                    "User Initiated",
+                ),
+            ]),
+            "DescribeStackEvents" => fake::events(&[
+                (
+                    "e3",
+                    "app",
+                    "AWS::CloudFormation::Stack",
+                    final_status,
+                    "The following resource(s) failed to create: [Uploads].",
+                ),
+                (
+                    "e2",
+                    "Uploads",
+                    "AWS::S3::Bucket",
+                    "CREATE_FAILED",
+                    "uploads-bucket already exists",
+                ),
+                ("e1", "Uploads", "AWS::S3::Bucket", "CREATE_IN_PROGRESS", ""),
+                (
+                    "e0",
+                    "app",
+                    "AWS::CloudFormation::Stack",
+                    "REVIEW_IN_PROGRESS",
+                    "User Initiated",
+                ),
+            ]),
+            "ExecuteChangeSet" => {
+                executed.store(true, Ordering::SeqCst);
+                fake::done("ExecuteChangeSet")
+            }
+            "DeleteChangeSet" | "DeleteStack" => fake::done(&r.action),
+            other => panic!("unexpected {other}"),
+        })
+    }
+
+    #[tokio::test]
+    async fn a_first_deploy_creates_shows_asks_executes_and_follows_the_events() {
+        let fake = first_deploy(Arc::default(), "CREATE_COMPLETE");
+        let console = Recording::attended(&[true]);
+        let outcome = deploy(&fake, &console, false).await.unwrap();
+        let StackOutcome::Deployed {
+            status,
+            outputs,
+            changes,
+            ..
+        } = outcome
+        else {
+            panic!("{outcome:?}");
+        };
+        assert_eq!((status, changes), (StackStatus::CreateComplete, 1));
+        assert_eq!(outputs["ApiUrl"], "https://api.test");
+        assert_eq!(
+            fake.actions(),
+            [
+                "DescribeStacks",
+                "CreateChangeSet",
+                "DescribeChangeSet",
+                "DescribeChangeSet",
+                "DescribeStackEvents",
+                "ExecuteChangeSet",
+                "DescribeStacks",
+                "DescribeStackEvents",
+            ]
+        );
+        let create = &fake.requests()[1];
+        assert_eq!(create.param("ChangeSetType"), Some("CREATE"));
+        assert_eq!(create.param("TemplateBody"), Some(TEMPLATE));
+        assert_eq!(
+            create.param("Parameters.member.1.ParameterKey"),
+            Some("CodeKey")
+        );
+        assert_eq!(
+            create.param("Capabilities.member.2"),
+            Some("CAPABILITY_NAMED_IAM")
+        );
+        assert_eq!(
+            console.seen(),
+            [
+                Seen::Line("Stack app (us-east-1, new): 1 to add, 0 to modify, 0 to remove".into()),
+                Seen::Line("  + AWS::S3::Bucket  Uploads".into()),
+                Seen::Asked("Deploy these changes to app?".into()),
+                // The REVIEW_IN_PROGRESS event came before: not this deploy's progress.
+                Seen::Line("  [  0/1] CREATE_IN_PROGRESS   AWS::S3::Bucket Uploads".into()),
+                Seen::Line("  [  1/1] CREATE_COMPLETE      AWS::S3::Bucket Uploads".into()),
+                Seen::Line("  [  1/1] CREATE_COMPLETE      AWS::CloudFormation::Stack app".into()),
+                Seen::Cleared,
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_first_deploy_names_the_failures_and_the_status() {
+        let fake = first_deploy(Arc::default(), "ROLLBACK_COMPLETE");
+        let console = Recording::unattended();
+        let error = deploy(&fake, &console, true).await.unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "stack app failed: ROLLBACK_COMPLETE: the first deploy failed and was rolled back, so the stack holds nothing; the next gen deploy deletes it and starts again"
+        );
+        let lines = console.lines();
+        assert!(
+            lines.ends_with(&[
+                "Stack app failed. The first errors:".to_owned(),
+                "  ✗ AWS::S3::Bucket Uploads: uploads-bucket already exists".to_owned(),
+            ]),
+            "{lines:#?}"
+        );
+        assert!(console.questions().is_empty(), "--yes answers");
+    }
+
+    #[tokio::test]
+    async fn a_declined_or_unasked_change_set_goes_with_its_empty_stack() {
+        let fake = first_deploy(Arc::default(), "CREATE_COMPLETE");
+        let console = Recording::attended(&[false]);
+        assert!(matches!(
+            deploy(&fake, &console, false).await.unwrap(),
+            StackOutcome::Declined
+        ));
+        let unasked = first_deploy(Arc::default(), "CREATE_COMPLETE");
+        let error = deploy(&unasked, &Recording::unattended(), false)
+            .await
+            .unwrap_err();
+        assert!(matches!(error, DeployError::NeedsYes), "{error:?}");
+        for fake in [fake, unasked] {
+            let actions = fake.actions();
+            assert_eq!(
+                actions[actions.len() - 2..],
+                ["DeleteChangeSet", "DeleteStack"]
+            );
+            assert!(!actions.contains(&"ExecuteChangeSet".to_owned()));
+            let delete = fake.requests().pop().unwrap();
+            assert_eq!(delete.param("StackName"), Some(fake::STACK_ID));
+        }
+    }
+
+    /// A deployed stack in `status` whose UPDATE change set says `verdict`.
+    fn deployed(status: &'static str, verdict: (&'static str, &'static str)) -> Fake {
+        Fake::new(move |r: &Request| match r.action.as_str() {
+            "DescribeStacks" => fake::stack(status, &[("ApiUrl", "https://api.test")]),
+            "CreateChangeSet" => fake::change_set_created(),
+            "DescribeChangeSet" => fake::change_set(verdict.0, verdict.1, &[]),
+            "DeleteChangeSet" => fake::done("DeleteChangeSet"),
+            other => panic!("unexpected {other}"),
+        })
+    }
+
+    #[tokio::test]
+    async fn an_update_without_changes_is_deleted_and_reads_the_outputs() {
+        let fake = deployed(
+            "UPDATE_COMPLETE",
+            (
+                "FAILED",
+                "The submitted information didn't contain changes. Submit different information to create a change set.",
+            ),
+        );
+        let console = Recording::unattended();
+        let outcome = deploy(&fake, &console, false).await.unwrap();
+        let StackOutcome::NoChanges { outputs } = outcome else {
+            panic!("{outcome:?}");
+        };
+        assert_eq!(outputs["ApiUrl"], "https://api.test");
+        assert_eq!(
+            fake.actions(),
+            [
+                "DescribeStacks",
+                "CreateChangeSet",
+                "DescribeChangeSet",
+                "DeleteChangeSet",
+                "DescribeStacks",
+            ]
+        );
+        assert_eq!(fake.requests()[1].param("ChangeSetType"), Some("UPDATE"));
+        assert!(console.seen().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_rejected_change_set_says_why() {
+        let fake = deployed(
+            "UPDATE_ROLLBACK_COMPLETE",
+            ("FAILED", "Template format error: bad"),
+        );
+        let error = deploy(&fake, &Recording::unattended(), true)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "CloudFormation rejected CreateChangeSet: Template format error: bad"
+        );
+        assert_eq!(fake.actions().last().unwrap(), "DeleteChangeSet");
+    }
+
+    #[tokio::test]
+    async fn a_busy_or_stuck_stack_is_refused_before_any_change_set() {
+        for (status, hint) in [
+            ("UPDATE_IN_PROGRESS", status::BUSY_HINT),
+            ("UPDATE_ROLLBACK_FAILED", "continue-update-rollback"),
+        ] {
+            let fake = deployed(status, ("", ""));
+            let error = deploy(&fake, &Recording::unattended(), true)
+                .await
+                .unwrap_err();
+            let DeployError::StackBusy { status: got, .. } = &error else {
+                panic!("{error:?}");
+            };
+            assert_eq!(got.as_str(), status);
+            assert!(
+                error
+                    .to_string()
+                    .starts_with(&format!("stack app is {status}: "))
+            );
+            assert!(error.to_string().contains(hint), "{error}");
+            assert_eq!(fake.actions(), ["DescribeStacks"]);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_rolled_back_first_deploy_is_deleted_before_a_new_create() {
+        let deleted = Arc::new(AtomicBool::new(false));
+        let fake = {
+            let deleted = deleted.clone();
+            Fake::new(move |r: &Request| match r.action.as_str() {
+                "DescribeStacks" if deleted.load(Ordering::SeqCst) => {
+                    fake::stack("DELETE_COMPLETE", &[])
+                }
+                "DescribeStacks" => fake::stack("ROLLBACK_COMPLETE", &[]),
+                "DescribeStackEvents" => fake::events(&[]),
+                "DescribeStackResources" => fake::done("DescribeStackResources"),
+                "DeleteStack" => {
+                    deleted.store(true, Ordering::SeqCst);
+                    fake::done("DeleteStack")
+                }
+                "CreateChangeSet" => fake::change_set_created(),
+                "DescribeChangeSet" => fake::change_set(
+                    "CREATE_COMPLETE",
+                    "",
+                    &[("Add", "Uploads", "AWS::S3::Bucket")],
+                ),
+                "DeleteChangeSet" => fake::done("DeleteChangeSet"),
+                other => panic!("unexpected {other}"),
+            })
+        };
+        let console = Recording::attended(&[false]);
+        let outcome = deploy(&fake, &console, false).await.unwrap();
+        assert!(matches!(outcome, StackOutcome::Declined), "{outcome:?}");
+        let actions = fake.actions();
+        let create = actions.iter().position(|a| a == "CreateChangeSet").unwrap();
+        assert_eq!(
+            actions[..create]
+                .iter()
+                .filter(|a| *a == "DeleteStack")
+                .count(),
+            1
+        );
+        assert_eq!(
+            fake.requests()[create].param("ChangeSetType"),
+            Some("CREATE")
+        );
+        assert_eq!(
+            console.lines()[0],
+            "Stack app is ROLLBACK_COMPLETE from a failed first deploy and holds nothing; deleting it to start again"
+        );
+        assert!(console.lines()[1].starts_with("Stack app (us-east-1, new): 1 to add"));
+    }
 }
