@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::build::{Builder, build_function};
-use crate::cloud::{Cloud, Doomed, StackOutcome};
+use crate::cloud::{Cloud, Doomed, Regional, StackOutcome};
 use crate::console::{self, Console};
 use crate::{DeployConfig, DeployError};
 use crate::{assets, diff};
@@ -106,13 +106,8 @@ pub async fn deploy_app(
 ) -> Result<DeployReport, DeployError> {
     console::ensure_can_confirm(console, config.yes)?;
     let cloud = Cloud::connect(config.clone(), console).await?;
-    if let (Some(region), Some(main)) = (&config.region, output.deploy.stacks.first())
-        && region != &main.region
-    {
-        console.line(&format!(
-            "Note: deploying to {region}, not gen.yaml's {}: the templates (e.g. where the billing alarm lives) and `gen cost` follow gen.yaml; change `region:` there to move the app for good",
-            main.region
-        ));
+    if let Some(note) = region_note(output, &config) {
+        console.line(&note);
     }
     // One cheap call before minutes of compiling: a wrong endpoint, region or permission
     // shows now.
@@ -127,31 +122,14 @@ pub async fn deploy_app(
     for (index, stack) in output.deploy.stacks.iter().enumerate() {
         let region = region_of(stack, &config, index == 0);
         let regional = cloud.regional(region);
-        let mut parameters = BTreeMap::new();
-        let mut assets_bucket = None;
-        if stack.needs_assets {
-            let bucket = cloud.assets_bucket(&regional).await?;
-            let (mut uploaded, mut present) = (0, 0);
-            for asset in &assets {
-                if regional
-                    .upload(&bucket, &asset.key, asset.zip.clone(), "application/zip")
-                    .await?
-                {
-                    uploaded += 1;
-                } else {
-                    present += 1;
-                }
-                parameters.insert(asset.parameter.clone(), asset.key.clone());
-            }
-            console.line(&format!(
-                "Function code: {uploaded} uploaded, {present} already in s3://{bucket}"
-            ));
-            parameters.insert(
-                output.deploy.assets_bucket_parameter.clone(),
-                bucket.clone(),
-            );
-            assets_bucket = Some(bucket);
-        }
+        let (parameters, assets_bucket) = if stack.needs_assets {
+            let bucket_parameter = &output.deploy.assets_bucket_parameter;
+            let (parameters, bucket) =
+                upload_assets(&cloud, &regional, &assets, bucket_parameter).await?;
+            (parameters, Some(bucket))
+        } else {
+            (BTreeMap::new(), None)
+        };
         let outcome = cloud
             .deploy_stack(
                 &regional,
@@ -161,35 +139,16 @@ pub async fn deploy_app(
                 assets_bucket.as_deref(),
             )
             .await?;
-        let outputs = match outcome {
-            StackOutcome::NoChanges { outputs } => {
-                console.line(&format!(
-                    "Stack {} ({region}): no changes; it already matches gen.yaml",
-                    stack.name
-                ));
-                outputs
-            }
-            StackOutcome::Deployed {
-                status,
-                outputs,
-                changes,
-                seconds,
-            } => {
-                console.line(&format!(
-                    "Stack {} ({region}): {status} in {seconds:.1} s ({changes} resource change(s))",
-                    stack.name
-                ));
-                outputs
-            }
-            StackOutcome::Declined => {
-                console.line(&format!("Not deployed: stack {} is unchanged", stack.name));
-                report.declined = true;
-                return Ok(report);
-            }
-        };
-        for (key, value) in &outputs {
-            console.line(&format!("  {key} = {value}"));
+        for line in outcome_lines(&stack.name, region, &outcome) {
+            console.line(&line);
         }
+        let (StackOutcome::NoChanges { outputs } | StackOutcome::Deployed { outputs, .. }) =
+            outcome
+        else {
+            // Declined: later stacks are not touched.
+            report.declined = true;
+            return Ok(report);
+        };
         project
             .write_record(
                 &stack.outputs_path(),
@@ -199,6 +158,78 @@ pub async fn deploy_app(
         report.recorded.push(stack.name.clone());
     }
     Ok(report)
+}
+
+/// A word when `--region` moves the main stack away from gen.yaml's region.
+fn region_note(output: &Output, config: &DeployConfig) -> Option<String> {
+    let region = config.region.as_ref()?;
+    let main = output.deploy.stacks.first()?;
+    (region != &main.region).then(|| {
+        format!(
+            "Note: deploying to {region}, not gen.yaml's {}: the templates (e.g. where the billing alarm lives) and `gen cost` follow gen.yaml; change `region:` there to move the app for good",
+            main.region
+        )
+    })
+}
+
+/// Uploads the functions' zips the region's assets bucket does not hold yet. Returns the
+/// stack parameters naming each zip and the bucket, and the bucket.
+async fn upload_assets(
+    cloud: &Cloud<'_>,
+    regional: &Regional,
+    assets: &[Asset],
+    bucket_parameter: &str,
+) -> Result<(BTreeMap<String, String>, String), DeployError> {
+    let bucket = cloud.assets_bucket(regional).await?;
+    let mut parameters = BTreeMap::new();
+    let (mut uploaded, mut present) = (0, 0);
+    for asset in assets {
+        if regional
+            .upload(&bucket, &asset.key, asset.zip.clone(), "application/zip")
+            .await?
+        {
+            uploaded += 1;
+        } else {
+            present += 1;
+        }
+        parameters.insert(asset.parameter.clone(), asset.key.clone());
+    }
+    cloud.console().line(&format!(
+        "Function code: {uploaded} uploaded, {present} already in s3://{bucket}"
+    ));
+    parameters.insert(bucket_parameter.to_owned(), bucket.clone());
+    Ok((parameters, bucket))
+}
+
+/// What `gen deploy` says of a stack once its change set is dealt with: how it went, then
+/// its outputs.
+fn outcome_lines(stack: &str, region: &str, outcome: &StackOutcome) -> Vec<String> {
+    let (summary, outputs) = match outcome {
+        StackOutcome::NoChanges { outputs } => (
+            format!("Stack {stack} ({region}): no changes; it already matches gen.yaml"),
+            Some(outputs),
+        ),
+        StackOutcome::Deployed {
+            status,
+            outputs,
+            changes,
+            seconds,
+        } => (
+            format!(
+                "Stack {stack} ({region}): {status} in {seconds:.1} s ({changes} resource change(s))"
+            ),
+            Some(outputs),
+        ),
+        StackOutcome::Declined => (format!("Not deployed: stack {stack} is unchanged"), None),
+    };
+    std::iter::once(summary)
+        .chain(
+            outputs
+                .into_iter()
+                .flatten()
+                .map(|(key, value)| format!("  {key} = {value}")),
+        )
+        .collect()
 }
 
 /// Prints, stack by stack, how the local templates differ from the deployed ones. Returns
@@ -281,23 +312,9 @@ pub async fn destroy_app(
         console.line("Nothing to destroy: no stack of this app is deployed");
         return Ok(report);
     }
-    console.line("gen destroy deletes these stacks and every resource in them:");
-    for (stack, region, _) in &doomed {
-        console.line(&format!("  {} ({region})", stack.name));
-    }
-    let retained: Vec<(String, String, String)> = doomed
-        .iter()
-        .flat_map(|(stack, _, d)| {
-            d.retained
-                .iter()
-                .map(|(_, ty, physical)| (stack.name.clone(), ty.clone(), physical.clone()))
-        })
-        .collect();
-    if !retained.is_empty() {
-        console.line("These survive (DeletionPolicy: Retain) and stay in the account:");
-        for (_, ty, physical) in &retained {
-            console.line(&format!("  {ty} {physical}"));
-        }
+    let retained = retained_of(&doomed);
+    for line in destroy_lines(&doomed, &retained) {
+        console.line(&line);
     }
     if !console::confirm(console, "Delete these stacks?", config.yes)? {
         console.line("Nothing deleted");
@@ -324,4 +341,155 @@ pub async fn destroy_app(
         }
     }
     Ok(report)
+}
+
+/// (stack, type, physical ID) of every resource the doomed stacks' DeletionPolicy keeps.
+fn retained_of(doomed: &[(&StackTarget, String, Doomed)]) -> Vec<(String, String, String)> {
+    doomed
+        .iter()
+        .flat_map(|(stack, _, d)| {
+            d.retained
+                .iter()
+                .map(|(_, ty, physical)| (stack.name.clone(), ty.clone(), physical.clone()))
+        })
+        .collect()
+}
+
+/// What `gen destroy` shows before asking: the stacks, then what survives them.
+fn destroy_lines(
+    doomed: &[(&StackTarget, String, Doomed)],
+    retained: &[(String, String, String)],
+) -> Vec<String> {
+    let mut lines = vec!["gen destroy deletes these stacks and every resource in them:".to_owned()];
+    lines.extend(
+        doomed
+            .iter()
+            .map(|(stack, region, _)| format!("  {} ({region})", stack.name)),
+    );
+    if !retained.is_empty() {
+        lines.push("These survive (DeletionPolicy: Retain) and stay in the account:".to_owned());
+        lines.extend(
+            retained
+                .iter()
+                .map(|(_, ty, physical)| format!("  {ty} {physical}")),
+        );
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::status::StackStatus;
+
+    fn outputs() -> deploy::StackOutputs {
+        [("ApiUrl".to_owned(), "https://api.test".to_owned())]
+            .into_iter()
+            .collect()
+    }
+
+    #[test]
+    fn each_outcome_is_one_line_then_the_outputs() {
+        let deployed = StackOutcome::Deployed {
+            status: StackStatus::UpdateComplete,
+            outputs: outputs(),
+            changes: 2,
+            seconds: 41.26,
+        };
+        assert_eq!(
+            outcome_lines("app", "eu-west-1", &deployed),
+            [
+                "Stack app (eu-west-1): UPDATE_COMPLETE in 41.3 s (2 resource change(s))",
+                "  ApiUrl = https://api.test",
+            ]
+        );
+        let unchanged = StackOutcome::NoChanges { outputs: outputs() };
+        assert_eq!(
+            outcome_lines("app", "eu-west-1", &unchanged),
+            [
+                "Stack app (eu-west-1): no changes; it already matches gen.yaml",
+                "  ApiUrl = https://api.test",
+            ]
+        );
+        assert_eq!(
+            outcome_lines("app", "eu-west-1", &StackOutcome::Declined),
+            ["Not deployed: stack app is unchanged"]
+        );
+    }
+
+    #[test]
+    fn a_region_flag_away_from_the_manifest_gets_a_note() {
+        let output = stackgen_core::compile(&stackgen_core::example::manifest_named("app"))
+            .expect("the example compiles");
+        let manifest_region = output.deploy.stacks[0].region.clone();
+        let with = |region: Option<&str>| DeployConfig {
+            region: region.map(str::to_owned),
+            ..DeployConfig::default()
+        };
+        assert_eq!(region_note(&output, &with(None)), None);
+        assert_eq!(region_note(&output, &with(Some(&manifest_region))), None);
+        let note = region_note(&output, &with(Some("ap-south-2"))).expect("a note");
+        assert!(
+            note.starts_with(&format!(
+                "Note: deploying to ap-south-2, not gen.yaml's {manifest_region}:"
+            )),
+            "{note}"
+        );
+    }
+
+    #[test]
+    fn destroy_lists_the_stacks_then_what_survives() {
+        let target = |name: &str, region: &str| StackTarget {
+            name: name.to_owned(),
+            region: region.to_owned(),
+            template_path: "infra/template.json",
+            needs_assets: false,
+        };
+        let (billing, main) = (
+            target("app-billing", "us-east-1"),
+            target("app", "eu-west-1"),
+        );
+        let doomed = vec![
+            (
+                &billing,
+                "us-east-1".to_owned(),
+                Doomed {
+                    stack_id: "b".into(),
+                    retained: vec![],
+                },
+            ),
+            (
+                &main,
+                "eu-west-1".to_owned(),
+                Doomed {
+                    stack_id: "m".into(),
+                    retained: vec![(
+                        "Uploads".into(),
+                        "AWS::S3::Bucket".into(),
+                        "app-uploads-1".into(),
+                    )],
+                },
+            ),
+        ];
+        let retained = retained_of(&doomed);
+        assert_eq!(
+            retained,
+            [(
+                "app".to_owned(),
+                "AWS::S3::Bucket".to_owned(),
+                "app-uploads-1".to_owned()
+            )]
+        );
+        assert_eq!(
+            destroy_lines(&doomed, &retained),
+            [
+                "gen destroy deletes these stacks and every resource in them:",
+                "  app-billing (us-east-1)",
+                "  app (eu-west-1)",
+                "These survive (DeletionPolicy: Retain) and stay in the account:",
+                "  AWS::S3::Bucket app-uploads-1",
+            ]
+        );
+        assert_eq!(destroy_lines(&doomed[..1], &[]).len(), 2);
+    }
 }
