@@ -28,6 +28,13 @@ impl Terminal {
     }
 }
 
+/// A status line left on screen (an error stopped a wait) would run into the error message.
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        self.clear_status();
+    }
+}
+
 impl Console for Terminal {
     /// One line to stdout, flushed at once. A reader that went away does not stop a deploy
     /// half-way: write errors are ignored.
