@@ -11,8 +11,12 @@ use clap::{Parser, Subcommand};
 use stackgen_core::ledger::{self, Action, PlanConfig};
 use stackgen_core::outputs::Deployed;
 use stackgen_core::project::layout;
-use stackgen_deploy::{Builder, DeployConfig, ui::Ui};
+use stackgen_deploy::{Builder, DeployConfig};
 use stackgen_workspace::Project;
+
+mod ui;
+
+use ui::Terminal;
 
 #[derive(Parser)]
 #[command(
@@ -320,12 +324,7 @@ fn build_output(
     output: &stackgen_core::Output,
     config: BuildConfig,
 ) -> Result<bool> {
-    let stackgen_core::Output {
-        files,
-        notes,
-        estimate,
-        ..
-    } = output;
+    let files = &output.files;
     let previous = project.read_ledger()?;
     let plan = ledger::plan(
         &previous,
@@ -335,45 +334,14 @@ fn build_output(
             force: config.force,
         },
     );
-
-    let conflicts: Vec<&str> = plan
-        .with_action(Action::Conflict)
-        .map(|i| i.path.as_str())
-        .collect();
     if config.check {
-        if plan.is_up_to_date(&previous) {
-            say!("gen build --check: up to date ({} files)", files.len());
-            return Ok(true);
-        }
-        say!("gen build --check: the generated files are stale:");
-        for item in plan
-            .items
-            .iter()
-            .filter(|i| !matches!(i.action, Action::Unchanged | Action::KeepUser))
-        {
-            say!("  {:<10} {}", action_word(item.action), item.path);
-        }
-        say!("  = hint: run `gen build` and commit the result");
-        return Ok(false);
+        return Ok(check(&plan, &previous, files.len()));
     }
-    if !conflicts.is_empty() {
-        eprintln!(
-            "error: {} generated file(s) changed since gen wrote them; refusing to overwrite:",
-            conflicts.len()
-        );
-        for path in &conflicts {
-            eprintln!("  {path}");
-        }
-        eprintln!(
-            "  = hint: these files are managed by gen (see .gen/ledger.json). Move the change into gen.yaml or your own files, then rerun; or `gen build --force` to overwrite (the edits are lost)"
-        );
-        return Err(Reported.into());
-    }
+    refuse_conflicts(&plan)?;
     let written = project.apply(&plan, &previous)?;
     if config.quiet {
         return Ok(true);
     }
-
     for item in plan.with_action(Action::KeepOrphan) {
         say!(
             "  kept {} (no longer generated; {})",
@@ -384,7 +352,61 @@ fn build_output(
             }
         );
     }
-    let templates: Vec<String> = files
+    say!("{}", build_summary(&plan, output, written));
+    // Only when something changed: a no-op rebuild stays one line.
+    if written > 0 {
+        for note in &output.notes {
+            say!("  note: {note}");
+        }
+    }
+    Ok(true)
+}
+
+/// `gen build --check`: says whether the files on disk are what a build would write.
+fn check(plan: &ledger::Plan, previous: &ledger::Ledger, files: usize) -> bool {
+    if plan.is_up_to_date(previous) {
+        say!("gen build --check: up to date ({files} files)");
+        return true;
+    }
+    say!("gen build --check: the generated files are stale:");
+    for item in plan
+        .items
+        .iter()
+        .filter(|i| !matches!(i.action, Action::Unchanged | Action::KeepUser))
+    {
+        say!("  {:<10} {}", action_word(item.action), item.path);
+    }
+    say!("  = hint: run `gen build` and commit the result");
+    false
+}
+
+/// Refuses (before writing anything) when a managed file was edited since gen wrote it.
+fn refuse_conflicts(plan: &ledger::Plan) -> Result<()> {
+    let conflicts: Vec<&str> = plan
+        .with_action(Action::Conflict)
+        .map(|i| i.path.as_str())
+        .collect();
+    if conflicts.is_empty() {
+        return Ok(());
+    }
+    eprintln!(
+        "error: {} generated file(s) changed since gen wrote them; refusing to overwrite:",
+        conflicts.len()
+    );
+    for path in &conflicts {
+        eprintln!("  {path}");
+    }
+    eprintln!(
+        "  = hint: these files are managed by gen (see .gen/ledger.json). Move the change into gen.yaml or your own files, then rerun; or `gen build --force` to overwrite (the edits are lost)"
+    );
+    Err(Reported.into())
+}
+
+/// `gen build: 3 created, …, 2 removed (5 file writes; infra/template.json has 80 resources;
+/// estimated $1.23/month (gen cost))`.
+fn build_summary(plan: &ledger::Plan, output: &stackgen_core::Output, written: usize) -> String {
+    let templates: Vec<String> = output
+        .files
         .iter()
         .filter(|f| f.path.starts_with("infra/") && f.path.ends_with(".json"))
         .map(|f| {
@@ -395,28 +417,21 @@ fn build_output(
             format!("{} has {resources} resources", f.path)
         })
         .collect();
-    let monthly = match &estimate {
+    let monthly = match &output.estimate {
         Ok(estimate) => format!(
             "estimated {}/month (gen cost)",
             stackgen_core::cost::money(estimate.total_usd)
         ),
         Err(_) => "no price data for this region".to_owned(),
     };
-    say!(
+    format!(
         "gen build: {} created, {} updated, {} unchanged, {} removed ({written} file writes; {}; {monthly})",
         plan.count(Action::Create),
         plan.count(Action::Update),
         plan.count(Action::Unchanged) + plan.count(Action::KeepUser),
         plan.count(Action::Remove),
         templates.join(", "),
-    );
-    // Only when something changed: a no-op rebuild stays one line.
-    if written > 0 {
-        for note in notes {
-            say!("  note: {note}");
-        }
-    }
-    Ok(true)
+    )
 }
 
 fn action_word(action: Action) -> &'static str {
@@ -490,12 +505,11 @@ fn deploy(cloud: &CloudArgs, yes: bool, builder: Builder) -> Result<u8> {
     let project = project_of(&cloud.manifest);
     let output = compile_project(&cloud.manifest, &project)?;
     build_output(&project, &output, BuildConfig::default())?;
-    let ui = Ui::new();
     let report = runtime()?.block_on(stackgen_deploy::app::deploy_app(
         &project,
         &output,
         deploy_config(cloud, yes, builder),
-        ui,
+        &Terminal::new(),
     ))?;
     if !report.recorded.is_empty() {
         refresh_site(&cloud.manifest, &project, "the deployed API")?;
@@ -529,7 +543,7 @@ fn diff(cloud: &CloudArgs) -> Result<u8> {
     let differs = runtime()?.block_on(stackgen_deploy::app::diff_app(
         &output,
         deploy_config(cloud, false, Builder::Auto),
-        Ui::new(),
+        &Terminal::new(),
     ))?;
     Ok(if differs { 1 } else { 0 })
 }
@@ -541,7 +555,7 @@ fn destroy(cloud: &CloudArgs, yes: bool) -> Result<u8> {
         &project,
         &output,
         deploy_config(cloud, yes, Builder::Auto),
-        Ui::new(),
+        &Terminal::new(),
     ))?;
     if report.deleted.is_empty() {
         return Ok(0);
@@ -582,9 +596,10 @@ fn bootstrap(cloud: &CloudArgs, show_template: bool) -> Result<u8> {
                 .context("gen.yaml has no stack to deploy; pass --region")?
         }
     };
-    let ui = Ui::new();
+    let terminal = Terminal::new();
     let bucket = runtime()?.block_on(async {
-        let cloud = stackgen_deploy::cloud::Cloud::connect(DeployConfig::default(), ui).await?;
+        let cloud =
+            stackgen_deploy::cloud::Cloud::connect(DeployConfig::default(), &terminal).await?;
         let regional = cloud.regional(&region);
         cloud.assets_bucket(&regional).await
     })?;

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use crate::build::{Builder, build_function};
-use crate::cloud::{Cloud, Doomed, StackOutcome};
-use crate::ui::Ui;
+use crate::cloud::{Cloud, Doomed, Regional, StackOutcome};
+use crate::console::{self, Console};
 use crate::{DeployConfig, DeployError};
 use crate::{assets, diff};
 use stackgen_core::Output;
@@ -53,14 +53,14 @@ fn build_assets(
     project: &Project,
     output: &Output,
     builder: Builder,
-    ui: &Ui,
+    console: &dyn Console,
 ) -> Result<Vec<Asset>, DeployError> {
     let plan = &output.deploy;
     if plan.functions.is_empty() {
         return Ok(Vec::new());
     }
     let builder = builder.resolve();
-    ui.say(format!(
+    console.line(&format!(
         "Building {} function(s) for Lambda (release, with {}):",
         plan.functions.len(),
         match builder {
@@ -80,7 +80,7 @@ fn build_assets(
         })?;
         let zip = assets::lambda_zip(&bootstrap);
         let key = assets::code_key(&zip);
-        ui.say(format!(
+        console.line(&format!(
             "  {:<16} bootstrap {:.1} MB, {}, zip {:.1} MB -> {key}",
             function.crate_name,
             bootstrap.len() as f64 / 1e6,
@@ -102,17 +102,12 @@ pub async fn deploy_app(
     project: &Project,
     output: &Output,
     config: DeployConfig,
-    ui: Ui,
+    console: &dyn Console,
 ) -> Result<DeployReport, DeployError> {
-    ui.can_confirm(config.yes)?;
-    let cloud = Cloud::connect(config.clone(), ui).await?;
-    if let (Some(region), Some(main)) = (&config.region, output.deploy.stacks.first())
-        && region != &main.region
-    {
-        ui.say(format!(
-            "Note: deploying to {region}, not gen.yaml's {}: the templates (e.g. where the billing alarm lives) and `gen cost` follow gen.yaml; change `region:` there to move the app for good",
-            main.region
-        ));
+    console::ensure_can_confirm(console, config.yes)?;
+    let cloud = Cloud::connect(config.clone(), console).await?;
+    if let Some(note) = region_note(output, &config) {
+        console.line(&note);
     }
     // One cheap call before minutes of compiling: a wrong endpoint, region or permission
     // shows now.
@@ -122,36 +117,19 @@ pub async fn deploy_app(
             .describe_stack(&main.name)
             .await?;
     }
-    let assets = build_assets(project, output, config.builder, &ui)?;
+    let assets = build_assets(project, output, config.builder, console)?;
     let mut report = DeployReport::default();
     for (index, stack) in output.deploy.stacks.iter().enumerate() {
         let region = region_of(stack, &config, index == 0);
         let regional = cloud.regional(region);
-        let mut parameters = BTreeMap::new();
-        let mut assets_bucket = None;
-        if stack.needs_assets {
-            let bucket = cloud.assets_bucket(&regional).await?;
-            let (mut uploaded, mut present) = (0, 0);
-            for asset in &assets {
-                if regional
-                    .upload(&bucket, &asset.key, asset.zip.clone(), "application/zip")
-                    .await?
-                {
-                    uploaded += 1;
-                } else {
-                    present += 1;
-                }
-                parameters.insert(asset.parameter.clone(), asset.key.clone());
-            }
-            ui.say(format!(
-                "Function code: {uploaded} uploaded, {present} already in s3://{bucket}"
-            ));
-            parameters.insert(
-                output.deploy.assets_bucket_parameter.clone(),
-                bucket.clone(),
-            );
-            assets_bucket = Some(bucket);
-        }
+        let (parameters, assets_bucket) = if stack.needs_assets {
+            let bucket_parameter = &output.deploy.assets_bucket_parameter;
+            let (parameters, bucket) =
+                upload_assets(&cloud, &regional, &assets, bucket_parameter).await?;
+            (parameters, Some(bucket))
+        } else {
+            (BTreeMap::new(), None)
+        };
         let outcome = cloud
             .deploy_stack(
                 &regional,
@@ -161,35 +139,16 @@ pub async fn deploy_app(
                 assets_bucket.as_deref(),
             )
             .await?;
-        let outputs = match outcome {
-            StackOutcome::NoChanges { outputs } => {
-                ui.say(format!(
-                    "Stack {} ({region}): no changes; it already matches gen.yaml",
-                    stack.name
-                ));
-                outputs
-            }
-            StackOutcome::Deployed {
-                status,
-                outputs,
-                changes,
-                seconds,
-            } => {
-                ui.say(format!(
-                    "Stack {} ({region}): {status} in {seconds:.1} s ({changes} resource change(s))",
-                    stack.name
-                ));
-                outputs
-            }
-            StackOutcome::Declined => {
-                ui.say(format!("Not deployed: stack {} is unchanged", stack.name));
-                report.declined = true;
-                return Ok(report);
-            }
-        };
-        for (key, value) in &outputs {
-            ui.say(format!("  {key} = {value}"));
+        for line in outcome_lines(&stack.name, region, &outcome) {
+            console.line(&line);
         }
+        let (StackOutcome::NoChanges { outputs } | StackOutcome::Deployed { outputs, .. }) =
+            outcome
+        else {
+            // Declined: later stacks are not touched.
+            report.declined = true;
+            return Ok(report);
+        };
         project
             .write_record(
                 &stack.outputs_path(),
@@ -201,10 +160,86 @@ pub async fn deploy_app(
     Ok(report)
 }
 
+/// A word when `--region` moves the main stack away from gen.yaml's region.
+fn region_note(output: &Output, config: &DeployConfig) -> Option<String> {
+    let region = config.region.as_ref()?;
+    let main = output.deploy.stacks.first()?;
+    (region != &main.region).then(|| {
+        format!(
+            "Note: deploying to {region}, not gen.yaml's {}: the templates (e.g. where the billing alarm lives) and `gen cost` follow gen.yaml; change `region:` there to move the app for good",
+            main.region
+        )
+    })
+}
+
+/// Uploads the functions' zips the region's assets bucket does not hold yet. Returns the
+/// stack parameters naming each zip and the bucket, and the bucket.
+async fn upload_assets(
+    cloud: &Cloud<'_>,
+    regional: &Regional,
+    assets: &[Asset],
+    bucket_parameter: &str,
+) -> Result<(BTreeMap<String, String>, String), DeployError> {
+    let bucket = cloud.assets_bucket(regional).await?;
+    let mut parameters = BTreeMap::new();
+    let (mut uploaded, mut present) = (0, 0);
+    for asset in assets {
+        if regional
+            .upload(&bucket, &asset.key, asset.zip.clone(), "application/zip")
+            .await?
+        {
+            uploaded += 1;
+        } else {
+            present += 1;
+        }
+        parameters.insert(asset.parameter.clone(), asset.key.clone());
+    }
+    cloud.console().line(&format!(
+        "Function code: {uploaded} uploaded, {present} already in s3://{bucket}"
+    ));
+    parameters.insert(bucket_parameter.to_owned(), bucket.clone());
+    Ok((parameters, bucket))
+}
+
+/// What `gen deploy` says of a stack once its change set is dealt with: how it went, then
+/// its outputs.
+fn outcome_lines(stack: &str, region: &str, outcome: &StackOutcome) -> Vec<String> {
+    let (summary, outputs) = match outcome {
+        StackOutcome::NoChanges { outputs } => (
+            format!("Stack {stack} ({region}): no changes; it already matches gen.yaml"),
+            Some(outputs),
+        ),
+        StackOutcome::Deployed {
+            status,
+            outputs,
+            changes,
+            seconds,
+        } => (
+            format!(
+                "Stack {stack} ({region}): {status} in {seconds:.1} s ({changes} resource change(s))"
+            ),
+            Some(outputs),
+        ),
+        StackOutcome::Declined => (format!("Not deployed: stack {stack} is unchanged"), None),
+    };
+    std::iter::once(summary)
+        .chain(
+            outputs
+                .into_iter()
+                .flatten()
+                .map(|(key, value)| format!("  {key} = {value}")),
+        )
+        .collect()
+}
+
 /// Prints, stack by stack, how the local templates differ from the deployed ones. Returns
 /// whether anything differs.
-pub async fn diff_app(output: &Output, config: DeployConfig, ui: Ui) -> Result<bool, DeployError> {
-    let cloud = Cloud::connect(config.clone(), ui).await?;
+pub async fn diff_app(
+    output: &Output,
+    config: DeployConfig,
+    console: &dyn Console,
+) -> Result<bool, DeployError> {
+    let cloud = Cloud::connect(config.clone(), console).await?;
     let mut differs = false;
     for (index, stack) in output.deploy.stacks.iter().enumerate() {
         let region = region_of(stack, &config, index == 0);
@@ -213,7 +248,7 @@ pub async fn diff_app(output: &Output, config: DeployConfig, ui: Ui) -> Result<b
             .expect("generated templates are JSON");
         let Some(deployed) = regional.deployed_template(&stack.name).await? else {
             let count = local["Resources"].as_object().map_or(0, |r| r.len());
-            ui.say(format!(
+            console.line(&format!(
                 "Stack {} ({region}): not deployed; gen deploy would create its {count} resources",
                 stack.name
             ));
@@ -221,7 +256,7 @@ pub async fn diff_app(output: &Output, config: DeployConfig, ui: Ui) -> Result<b
             continue;
         };
         let Ok(deployed) = serde_json::from_str::<serde_json::Value>(&deployed) else {
-            ui.say(format!(
+            console.line(&format!(
                 "Stack {} ({region}): the deployed template is not JSON (not deployed by gen?); every resource counts as changed",
                 stack.name
             ));
@@ -230,15 +265,15 @@ pub async fn diff_app(output: &Output, config: DeployConfig, ui: Ui) -> Result<b
         };
         let difference = diff::diff(&deployed, &local);
         if difference.is_empty() {
-            ui.say(format!("Stack {} ({region}): no differences", stack.name));
+            console.line(&format!("Stack {} ({region}): no differences", stack.name));
         } else {
             differs = true;
-            ui.say(format!(
+            console.line(&format!(
                 "Stack {} ({region}): {} resource(s) differ (deployed -> local):",
                 stack.name,
                 difference.resources.len()
             ));
-            ui.say(difference.render().trim_end_matches('\n'));
+            console.line(difference.render().trim_end_matches('\n'));
         }
     }
     Ok(differs)
@@ -260,10 +295,10 @@ pub async fn destroy_app(
     project: &Project,
     output: &Output,
     config: DeployConfig,
-    ui: Ui,
+    console: &dyn Console,
 ) -> Result<DestroyReport, DeployError> {
-    ui.can_confirm(config.yes)?;
-    let cloud = Cloud::connect(config.clone(), ui).await?;
+    console::ensure_can_confirm(console, config.yes)?;
+    let cloud = Cloud::connect(config.clone(), console).await?;
     let mut doomed: Vec<(&StackTarget, String, Doomed)> = Vec::new();
     for (index, stack) in output.deploy.stacks.iter().enumerate().rev() {
         let region = region_of(stack, &config, index == 0).to_owned();
@@ -274,29 +309,15 @@ pub async fn destroy_app(
     }
     let mut report = DestroyReport::default();
     if doomed.is_empty() {
-        ui.say("Nothing to destroy: no stack of this app is deployed");
+        console.line("Nothing to destroy: no stack of this app is deployed");
         return Ok(report);
     }
-    ui.say("gen destroy deletes these stacks and every resource in them:");
-    for (stack, region, _) in &doomed {
-        ui.say(format!("  {} ({region})", stack.name));
+    let retained = retained_of(&doomed);
+    for line in destroy_lines(&doomed, &retained) {
+        console.line(&line);
     }
-    let retained: Vec<(String, String, String)> = doomed
-        .iter()
-        .flat_map(|(stack, _, d)| {
-            d.retained
-                .iter()
-                .map(|(_, ty, physical)| (stack.name.clone(), ty.clone(), physical.clone()))
-        })
-        .collect();
-    if !retained.is_empty() {
-        ui.say("These survive (DeletionPolicy: Retain) and stay in the account:");
-        for (_, ty, physical) in &retained {
-            ui.say(format!("  {ty} {physical}"));
-        }
-    }
-    if !cloud.ui().confirm("Delete these stacks?", config.yes)? {
-        ui.say("Nothing deleted");
+    if !console::confirm(console, "Delete these stacks?", config.yes)? {
+        console.line("Nothing deleted");
         report.declined = true;
         return Ok(report);
     }
@@ -304,7 +325,7 @@ pub async fn destroy_app(
         let regional = cloud.regional(region);
         cloud.delete(&regional, &stack.name, &d.stack_id).await?;
         project.remove_record(&stack.outputs_path()).map_err(io)?;
-        ui.say(format!("Stack {} ({region}): deleted", stack.name));
+        console.line(&format!("Stack {} ({region}): deleted", stack.name));
         report.deleted.push(stack.name.clone());
     }
     report.retained = retained;
@@ -320,4 +341,155 @@ pub async fn destroy_app(
         }
     }
     Ok(report)
+}
+
+/// (stack, type, physical ID) of every resource the doomed stacks' DeletionPolicy keeps.
+fn retained_of(doomed: &[(&StackTarget, String, Doomed)]) -> Vec<(String, String, String)> {
+    doomed
+        .iter()
+        .flat_map(|(stack, _, d)| {
+            d.retained
+                .iter()
+                .map(|(_, ty, physical)| (stack.name.clone(), ty.clone(), physical.clone()))
+        })
+        .collect()
+}
+
+/// What `gen destroy` shows before asking: the stacks, then what survives them.
+fn destroy_lines(
+    doomed: &[(&StackTarget, String, Doomed)],
+    retained: &[(String, String, String)],
+) -> Vec<String> {
+    let mut lines = vec!["gen destroy deletes these stacks and every resource in them:".to_owned()];
+    lines.extend(
+        doomed
+            .iter()
+            .map(|(stack, region, _)| format!("  {} ({region})", stack.name)),
+    );
+    if !retained.is_empty() {
+        lines.push("These survive (DeletionPolicy: Retain) and stay in the account:".to_owned());
+        lines.extend(
+            retained
+                .iter()
+                .map(|(_, ty, physical)| format!("  {ty} {physical}")),
+        );
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::status::StackStatus;
+
+    fn outputs() -> deploy::StackOutputs {
+        [("ApiUrl".to_owned(), "https://api.test".to_owned())]
+            .into_iter()
+            .collect()
+    }
+
+    #[test]
+    fn each_outcome_is_one_line_then_the_outputs() {
+        let deployed = StackOutcome::Deployed {
+            status: StackStatus::UpdateComplete,
+            outputs: outputs(),
+            changes: 2,
+            seconds: 41.26,
+        };
+        assert_eq!(
+            outcome_lines("app", "eu-west-1", &deployed),
+            [
+                "Stack app (eu-west-1): UPDATE_COMPLETE in 41.3 s (2 resource change(s))",
+                "  ApiUrl = https://api.test",
+            ]
+        );
+        let unchanged = StackOutcome::NoChanges { outputs: outputs() };
+        assert_eq!(
+            outcome_lines("app", "eu-west-1", &unchanged),
+            [
+                "Stack app (eu-west-1): no changes; it already matches gen.yaml",
+                "  ApiUrl = https://api.test",
+            ]
+        );
+        assert_eq!(
+            outcome_lines("app", "eu-west-1", &StackOutcome::Declined),
+            ["Not deployed: stack app is unchanged"]
+        );
+    }
+
+    #[test]
+    fn a_region_flag_away_from_the_manifest_gets_a_note() {
+        let output = stackgen_core::compile(&stackgen_core::example::manifest_named("app"))
+            .expect("the example compiles");
+        let manifest_region = output.deploy.stacks[0].region.clone();
+        let with = |region: Option<&str>| DeployConfig {
+            region: region.map(str::to_owned),
+            ..DeployConfig::default()
+        };
+        assert_eq!(region_note(&output, &with(None)), None);
+        assert_eq!(region_note(&output, &with(Some(&manifest_region))), None);
+        let note = region_note(&output, &with(Some("ap-south-2"))).expect("a note");
+        assert!(
+            note.starts_with(&format!(
+                "Note: deploying to ap-south-2, not gen.yaml's {manifest_region}:"
+            )),
+            "{note}"
+        );
+    }
+
+    #[test]
+    fn destroy_lists_the_stacks_then_what_survives() {
+        let target = |name: &str, region: &str| StackTarget {
+            name: name.to_owned(),
+            region: region.to_owned(),
+            template_path: "infra/template.json",
+            needs_assets: false,
+        };
+        let (billing, main) = (
+            target("app-billing", "us-east-1"),
+            target("app", "eu-west-1"),
+        );
+        let doomed = vec![
+            (
+                &billing,
+                "us-east-1".to_owned(),
+                Doomed {
+                    stack_id: "b".into(),
+                    retained: vec![],
+                },
+            ),
+            (
+                &main,
+                "eu-west-1".to_owned(),
+                Doomed {
+                    stack_id: "m".into(),
+                    retained: vec![(
+                        "Uploads".into(),
+                        "AWS::S3::Bucket".into(),
+                        "app-uploads-1".into(),
+                    )],
+                },
+            ),
+        ];
+        let retained = retained_of(&doomed);
+        assert_eq!(
+            retained,
+            [(
+                "app".to_owned(),
+                "AWS::S3::Bucket".to_owned(),
+                "app-uploads-1".to_owned()
+            )]
+        );
+        assert_eq!(
+            destroy_lines(&doomed, &retained),
+            [
+                "gen destroy deletes these stacks and every resource in them:",
+                "  app-billing (us-east-1)",
+                "  app (eu-west-1)",
+                "These survive (DeletionPolicy: Retain) and stay in the account:",
+                "  AWS::S3::Bucket app-uploads-1",
+            ]
+        );
+        assert_eq!(destroy_lines(&doomed[..1], &[]).len(), 2);
+    }
 }

@@ -150,6 +150,31 @@ pub fn warnings(changes: &[ResourceChange]) -> Vec<String> {
     warnings
 }
 
+/// What `gen deploy` shows of a change set before asking: a header with the tally
+/// (`Stack app (us-east-1, update): 0 to add, 1 to modify, 0 to remove`), the changes (one
+/// entry, a line each), then the warnings.
+pub fn report(
+    stack: &str,
+    region: &str,
+    creating: bool,
+    changes: &[ResourceChange],
+) -> Vec<String> {
+    let mut lines = vec![
+        format!(
+            "Stack {stack} ({region}, {}): {}",
+            if creating { "new" } else { "update" },
+            tally(changes)
+        ),
+        render(changes).trim_end_matches('\n').to_owned(),
+    ];
+    lines.extend(
+        warnings(changes)
+            .into_iter()
+            .map(|warning| format!("  WARNING: {warning}")),
+    );
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,5 +259,39 @@ mod tests {
             Replacement::Conditional
         );
         assert_eq!(Replacement::parse(None), Replacement::Unknown);
+    }
+
+    #[test]
+    fn the_report_heads_the_changes_with_the_tally_and_ends_with_the_warnings() {
+        let changes = [
+            change(
+                Action::Add,
+                "Thumbnail",
+                "AWS::Lambda::Function",
+                Replacement::Unknown,
+            ),
+            change(
+                Action::Modify,
+                "Uploads",
+                "AWS::S3::Bucket",
+                Replacement::Yes,
+            ),
+        ];
+        let lines = report("app", "eu-west-1", false, &changes);
+        assert_eq!(
+            lines[0],
+            "Stack app (eu-west-1, update): 1 to add, 1 to modify, 0 to remove"
+        );
+        assert_eq!(lines[1], render(&changes).trim_end());
+        assert_eq!(lines.len(), 3);
+        assert!(lines[2].starts_with("  WARNING: AWS::S3::Bucket Uploads would be REPLACED"));
+        let new = report("app", "eu-west-1", true, &changes[..1]);
+        assert_eq!(
+            new,
+            [
+                "Stack app (eu-west-1, new): 1 to add, 0 to modify, 0 to remove",
+                "  + AWS::Lambda::Function  Thumbnail",
+            ]
+        );
     }
 }

@@ -1,61 +1,39 @@
 //! AWS calls: the toolkit stack and its bucket, uploads, change sets, stack events, outputs.
 //! Only AWS's documented semantics live here; emulator quirks belong to the tests.
+//!
+//! This file: the connection, the region's clients, stack lookups, uploads, the toolkit stack,
+//! deleting a stack. `change_set.rs`: deploying a stack through a change set, step by step.
+//! `follow.rs`: following a stack operation's events. `error.rs`: which call failed and why.
+//! What a status means and what to do about it is decided in [`crate::status`].
+
+mod change_set;
+mod error;
+#[cfg(test)]
+mod fake;
+mod follow;
 
 use std::collections::{BTreeMap, HashSet};
-use std::time::Instant;
 
 use aws_credential_types::provider::ProvideCredentials as _;
 use aws_sdk_cloudformation as cfn;
-use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, StackStatus};
 use aws_sdk_s3 as s3;
+use aws_sdk_s3::operation::head_object::HeadObjectError;
+use s3::error::SdkError;
 
-use crate::changes::{self, Action, Replacement, ResourceChange};
-use crate::ui::Ui;
+use crate::console::Console;
+use crate::status::{self, Goal, StackStatus};
 use crate::{DeployConfig, DeployError};
-use stackgen_core::deploy::{
-    StackOutputs, TEMPLATE_BODY_LIMIT, TOOLKIT_BUCKET_OUTPUT, TOOLKIT_STACK,
+use error::{
+    CREATE_STACK, DELETE_STACK, DESCRIBE_STACK_RESOURCES, DESCRIBE_STACKS, GET_TEMPLATE,
+    HEAD_OBJECT, PUT_OBJECT, classify, is_missing_stack,
 };
-
-/// An AWS API call, named as in error messages and IAM.
-#[derive(Clone, Copy, Debug)]
-struct Call {
-    operation: &'static str,
-    permission: &'static str,
-}
-
-const fn call(operation: &'static str, permission: &'static str) -> Call {
-    Call {
-        operation,
-        permission,
-    }
-}
-
-const DESCRIBE_STACKS: Call = call("DescribeStacks", "cloudformation:DescribeStacks");
-const DESCRIBE_STACK_EVENTS: Call =
-    call("DescribeStackEvents", "cloudformation:DescribeStackEvents");
-const DESCRIBE_STACK_RESOURCES: Call = call(
-    "DescribeStackResources",
-    "cloudformation:DescribeStackResources",
-);
-const CREATE_STACK: Call = call("CreateStack", "cloudformation:CreateStack");
-const DELETE_STACK: Call = call("DeleteStack", "cloudformation:DeleteStack");
-const CREATE_CHANGE_SET: Call = call("CreateChangeSet", "cloudformation:CreateChangeSet");
-const DESCRIBE_CHANGE_SET: Call = call("DescribeChangeSet", "cloudformation:DescribeChangeSet");
-const EXECUTE_CHANGE_SET: Call = call("ExecuteChangeSet", "cloudformation:ExecuteChangeSet");
-const DELETE_CHANGE_SET: Call = call("DeleteChangeSet", "cloudformation:DeleteChangeSet");
-const GET_TEMPLATE: Call = call("GetTemplate", "cloudformation:GetTemplate");
-const HEAD_OBJECT: Call = call(
-    "HeadObject",
-    "s3:GetObject (and s3:ListBucket, or a missing object reads as 403)",
-);
-const PUT_OBJECT: Call = call("PutObject", "s3:PutObject");
+use stackgen_core::deploy::{StackOutputs, TOOLKIT_BUCKET_OUTPUT, TOOLKIT_STACK};
 
 /// The AWS connection: credentials and endpoint from the SDK's default chain (environment,
 /// profiles, SSO, credential_process; `AWS_ENDPOINT_URL`).
-pub struct Cloud {
+pub struct Cloud<'c> {
     sdk: aws_config::SdkConfig,
-    ui: Ui,
+    console: &'c dyn Console,
     config: DeployConfig,
 }
 
@@ -74,7 +52,7 @@ pub enum StackOutcome {
     /// The stack already matches: nothing was executed.
     NoChanges { outputs: StackOutputs },
     Deployed {
-        status: String,
+        status: StackStatus,
         outputs: StackOutputs,
         changes: usize,
         seconds: f64,
@@ -91,10 +69,13 @@ pub struct Doomed {
     pub retained: Vec<(String, String, String)>,
 }
 
-impl Cloud {
+impl<'c> Cloud<'c> {
     /// Loads the SDK configuration and makes sure credentials can be found, so a missing one
     /// is a one-line explanation rather than a failed first call.
-    pub async fn connect(config: DeployConfig, ui: Ui) -> Result<Cloud, DeployError> {
+    pub async fn connect(
+        config: DeployConfig,
+        console: &'c dyn Console,
+    ) -> Result<Cloud<'c>, DeployError> {
         let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .load()
             .await;
@@ -105,15 +86,29 @@ impl Cloud {
             .provide_credentials()
             .await
             .map_err(|_| DeployError::NoCredentials)?;
-        Ok(Cloud { sdk, ui, config })
+        Ok(Cloud::with_sdk(sdk, config, console))
+    }
+
+    /// A connection made from an SDK configuration the caller built (tests point it at a
+    /// stand-in for AWS).
+    pub(crate) fn with_sdk(
+        sdk: aws_config::SdkConfig,
+        config: DeployConfig,
+        console: &'c dyn Console,
+    ) -> Cloud<'c> {
+        Cloud {
+            sdk,
+            console,
+            config,
+        }
     }
 
     pub fn config(&self) -> &DeployConfig {
         &self.config
     }
 
-    pub fn ui(&self) -> &Ui {
-        &self.ui
+    pub fn console(&self) -> &'c dyn Console {
+        self.console
     }
 
     pub fn regional(&self, region: &str) -> Regional {
@@ -155,95 +150,12 @@ impl Cloud {
     }
 }
 
-/// Turns an SDK error into what the user needs: which call, and why.
-fn classify<E>(call: Call, endpoint: &str, error: SdkError<E>) -> DeployError
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-{
-    if matches!(
-        error,
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)
-    ) {
-        return DeployError::Unreachable {
-            operation: call.operation,
-            endpoint: endpoint.to_owned(),
-            message: causes(&error),
-        };
-    }
-    let status = error.raw_response().map(|r| r.status().as_u16());
-    // The service's own words when it sent some; the SDK's Debug dump helps nobody.
-    let message = match (error.message(), status) {
-        (Some(message), _) => message.to_owned(),
-        (None, Some(status)) => format!("HTTP {status} with no error message"),
-        (None, None) => causes(&error),
-    };
-    match (error.code(), status) {
-        (
-            Some(
-                "AccessDenied"
-                | "AccessDeniedException"
-                | "UnauthorizedOperation"
-                | "AuthorizationError",
-            ),
-            _,
-        )
-        | (None, Some(403)) => DeployError::AccessDenied {
-            operation: call.operation,
-            permission: call.permission,
-            message,
-        },
-        (
-            Some(
-                code @ ("ExpiredToken"
-                | "ExpiredTokenException"
-                | "InvalidClientTokenId"
-                | "SignatureDoesNotMatch"
-                | "UnrecognizedClientException"
-                | "InvalidAccessKeyId"),
-            ),
-            _,
-        ) => DeployError::BadCredentials {
-            operation: call.operation,
-            code: code.to_owned(),
-            message,
-        },
-        (Some("ValidationError"), _) => DeployError::Rejected {
-            operation: call.operation,
-            message,
-        },
-        (code, _) => DeployError::Aws {
-            operation: call.operation,
-            message: match code {
-                Some(code) => format!("{code}: {message}"),
-                None => message,
-            },
-        },
-    }
-}
-
-/// An error and its sources, one clause each: `dispatch failure: … Connection refused`.
-fn causes(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut next = Some(error);
-    while let Some(e) = next {
-        let text = e.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        next = e.source();
-    }
-    parts.join(": ")
-}
-
-fn is_missing_stack<E: ProvideErrorMetadata>(error: &SdkError<E>) -> bool {
-    error.code() == Some("ValidationError")
-        && error
-            .message()
-            .is_some_and(|m| m.contains("does not exist"))
-}
-
-fn status_text(status: Option<&StackStatus>) -> String {
-    status.map_or_else(|| "UNKNOWN".to_owned(), |s| s.as_str().to_owned())
+/// A stack's status; a stack without one (never seen) reads as `UNKNOWN`.
+fn status_of(stack: &cfn::types::Stack) -> StackStatus {
+    stack
+        .stack_status()
+        .cloned()
+        .unwrap_or_else(|| StackStatus::from("UNKNOWN"))
 }
 
 fn outputs_of(stack: &cfn::types::Stack) -> StackOutputs {
@@ -252,23 +164,6 @@ fn outputs_of(stack: &cfn::types::Stack) -> StackOutputs {
         .iter()
         .filter_map(|o| Some((o.output_key()?.to_owned(), o.output_value()?.to_owned())))
         .collect()
-}
-
-/// What a final stack status means for the person deploying.
-fn explain(status: &str) -> &'static str {
-    match status {
-        "ROLLBACK_COMPLETE" => {
-            "the first deploy failed and was rolled back, so the stack holds nothing; the next gen deploy deletes it and starts again"
-        }
-        "UPDATE_ROLLBACK_COMPLETE" => "rolled back: the stack is as it was before this deploy",
-        "ROLLBACK_FAILED" | "UPDATE_ROLLBACK_FAILED" => {
-            "the rollback failed too; fix the resources named above, then continue the rollback (aws cloudformation continue-update-rollback) or delete the stack"
-        }
-        "DELETE_FAILED" => {
-            "some resources could not be deleted (named above); empty or remove them, then run gen destroy again"
-        }
-        _ => "see the events above",
-    }
 }
 
 impl Regional {
@@ -298,9 +193,7 @@ impl Regional {
     ) -> Result<bool, DeployError> {
         match self.s3.head_object().bucket(bucket).key(key).send().await {
             Ok(_) => return Ok(false),
-            Err(e)
-                if e.as_service_error().is_some_and(|s| s.is_not_found())
-                    || e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => {}
+            Err(e) if is_missing_object(&e) => {}
             Err(e) => return Err(classify(HEAD_OBJECT, &self.endpoint, e)),
         }
         self.s3
@@ -331,470 +224,57 @@ impl Regional {
     }
 }
 
-impl Cloud {
+/// Whether HeadObject's failure means the object is missing: S3 says NotFound, or (HEAD has
+/// no body) a bare 404.
+fn is_missing_object(error: &SdkError<HeadObjectError>) -> bool {
+    error.as_service_error().is_some_and(|s| s.is_not_found())
+        || error
+            .raw_response()
+            .is_some_and(|r| r.status().as_u16() == 404)
+}
+
+/// What to do when the toolkit stack cannot be used.
+const TOOLKIT_BUSY_HINT: &str =
+    "wait for it to finish, or delete it if it failed (it is recreated on the next gen deploy)";
+
+impl<'c> Cloud<'c> {
     /// The assets bucket of `region`'s toolkit stack, creating the stack on first use.
     pub async fn assets_bucket(&self, regional: &Regional) -> Result<String, DeployError> {
         let stack = match regional.describe_stack(TOOLKIT_STACK).await? {
             Some(stack) => stack,
-            None => {
-                self.ui.say(format!(
-                    "Creating the toolkit stack {TOOLKIT_STACK} in {} (once per account and region): an encrypted, TLS-only bucket for function code and large templates",
-                    regional.region
-                ));
-                let template = stackgen_core::constructs::toolkit::toolkit_template()
-                    .expect("the toolkit template is valid");
-                let out = regional
-                    .cfn
-                    .create_stack()
-                    .stack_name(TOOLKIT_STACK)
-                    .template_body(template)
-                    .send()
-                    .await
-                    .map_err(|e| classify(CREATE_STACK, &regional.endpoint, e))?;
-                let id = out.stack_id().unwrap_or(TOOLKIT_STACK).to_owned();
-                let stack = self
-                    .wait(regional, &id, TOOLKIT_STACK, HashSet::new(), 2)
-                    .await?;
-                let status = status_text(stack.stack_status());
-                if status != "CREATE_COMPLETE" {
-                    return Err(DeployError::StackFailed {
-                        stack: TOOLKIT_STACK.to_owned(),
-                        status: format!("{status}: {}", explain(&status)),
-                    });
-                }
-                stack
-            }
+            None => self.create_toolkit(regional).await?,
         };
-        let status = status_text(stack.stack_status());
-        if !matches!(
-            status.as_str(),
-            "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "UPDATE_ROLLBACK_COMPLETE"
-        ) {
-            return Err(DeployError::StackBusy {
+        toolkit_bucket(&stack)
+    }
+
+    /// Creates the toolkit stack and follows it to CREATE_COMPLETE.
+    async fn create_toolkit(&self, regional: &Regional) -> Result<cfn::types::Stack, DeployError> {
+        self.console.line(&format!(
+            "Creating the toolkit stack {TOOLKIT_STACK} in {} (once per account and region): an encrypted, TLS-only bucket for function code and large templates",
+            regional.region
+        ));
+        let template = stackgen_core::constructs::toolkit::toolkit_template()
+            .expect("the toolkit template is valid");
+        let out = regional
+            .cfn
+            .create_stack()
+            .stack_name(TOOLKIT_STACK)
+            .template_body(template)
+            .send()
+            .await
+            .map_err(|e| classify(CREATE_STACK, &regional.endpoint, e))?;
+        let id = out.stack_id().unwrap_or(TOOLKIT_STACK).to_owned();
+        let stack = self
+            .wait(regional, &id, TOOLKIT_STACK, HashSet::new(), 2)
+            .await?;
+        let status = status_of(&stack);
+        if !Goal::Created.reached_by(&status) {
+            return Err(DeployError::StackFailed {
                 stack: TOOLKIT_STACK.to_owned(),
                 status,
-                hint: "wait for it to finish, or delete it if it failed (it is recreated on the next gen deploy)",
             });
         }
-        outputs_of(&stack)
-            .remove(TOOLKIT_BUCKET_OUTPUT)
-            .ok_or_else(|| DeployError::Aws {
-                operation: "DescribeStacks",
-                message: format!(
-                    "the toolkit stack {TOOLKIT_STACK} has no `{TOOLKIT_BUCKET_OUTPUT}` output; delete it and rerun gen deploy"
-                ),
-            })
-    }
-
-    /// Creates a change set for `name`, shows it, asks, executes it and follows the events.
-    pub async fn deploy_stack(
-        &self,
-        regional: &Regional,
-        name: &str,
-        template: &str,
-        parameters: &BTreeMap<String, String>,
-        // The region's assets bucket when the caller already looked it up.
-        assets_bucket: Option<&str>,
-    ) -> Result<StackOutcome, DeployError> {
-        let existing = regional.describe_stack(name).await?;
-        let mut change_set_type = ChangeSetType::Update;
-        if let Some(stack) = &existing {
-            let status = status_text(stack.stack_status());
-            match status.as_str() {
-                "REVIEW_IN_PROGRESS" => change_set_type = ChangeSetType::Create,
-                "ROLLBACK_COMPLETE" => {
-                    // A failed first deploy leaves an empty stack that cannot be updated.
-                    self.ui.say(format!(
-                        "Stack {name} is ROLLBACK_COMPLETE from a failed first deploy and holds nothing; deleting it to start again"
-                    ));
-                    self.delete(regional, name, stack.stack_id().unwrap_or(name))
-                        .await?;
-                    change_set_type = ChangeSetType::Create;
-                }
-                s if s.ends_with("_IN_PROGRESS") => {
-                    return Err(DeployError::StackBusy {
-                        stack: name.to_owned(),
-                        status,
-                        hint: "another operation is running; wait for it to finish and rerun",
-                    });
-                }
-                "ROLLBACK_FAILED" | "UPDATE_ROLLBACK_FAILED" | "DELETE_FAILED" => {
-                    return Err(DeployError::StackBusy {
-                        stack: name.to_owned(),
-                        hint: explain(&status),
-                        status,
-                    });
-                }
-                _ => {}
-            }
-        } else {
-            change_set_type = ChangeSetType::Create;
-        }
-        let creating = change_set_type == ChangeSetType::Create;
-
-        let mut request = regional
-            .cfn
-            .create_change_set()
-            .stack_name(name)
-            .change_set_name(format!(
-                "gen-deploy-{}",
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_secs())
-            ))
-            .description("gen deploy")
-            .change_set_type(change_set_type)
-            .capabilities(Capability::CapabilityIam)
-            .capabilities(Capability::CapabilityNamedIam);
-        for (key, value) in parameters {
-            request = request.parameters(
-                cfn::types::Parameter::builder()
-                    .parameter_key(key)
-                    .parameter_value(value)
-                    .build(),
-            );
-        }
-        if template.len() > TEMPLATE_BODY_LIMIT {
-            let bucket = match assets_bucket {
-                Some(bucket) => bucket.to_owned(),
-                None => self.assets_bucket(regional).await?,
-            };
-            let key = crate::assets::template_key(template.as_bytes());
-            regional
-                .upload(
-                    &bucket,
-                    &key,
-                    template.as_bytes().to_vec(),
-                    "application/json",
-                )
-                .await?;
-            request = request.template_url(self.object_url(&regional.region, &bucket, &key));
-        } else {
-            request = request.template_body(template);
-        }
-        let created = request
-            .send()
-            .await
-            .map_err(|e| classify(CREATE_CHANGE_SET, &regional.endpoint, e))?;
-        let change_set_id = created.id().unwrap_or_default().to_owned();
-        let stack_id = created.stack_id().unwrap_or(name).to_owned();
-        // The empty stack a CREATE change set made goes too when the change set does.
-        let new_stack = creating.then_some(stack_id.as_str());
-
-        // Wait for CloudFormation to compute the changes.
-        let (status, reason) = loop {
-            let out = regional
-                .cfn
-                .describe_change_set()
-                .change_set_name(&change_set_id)
-                .send()
-                .await
-                .map_err(|e| classify(DESCRIBE_CHANGE_SET, &regional.endpoint, e))?;
-            match out.status() {
-                Some(ChangeSetStatus::CreatePending | ChangeSetStatus::CreateInProgress) => {
-                    self.sleep().await;
-                }
-                status => {
-                    break (
-                        status.cloned(),
-                        out.status_reason().unwrap_or_default().to_owned(),
-                    );
-                }
-            }
-        };
-        if status != Some(ChangeSetStatus::CreateComplete) {
-            self.discard(regional, &change_set_id, new_stack).await;
-            let nothing = reason.contains("didn't contain changes")
-                || reason.contains("No updates are to be performed");
-            if nothing && !creating {
-                let stack = regional.describe_stack(name).await?;
-                return Ok(StackOutcome::NoChanges {
-                    outputs: stack.as_ref().map(outputs_of).unwrap_or_default(),
-                });
-            }
-            return Err(DeployError::Rejected {
-                operation: "CreateChangeSet",
-                message: reason,
-            });
-        }
-
-        let changes = self.changes(regional, &change_set_id).await?;
-        self.ui.say(format!(
-            "Stack {name} ({}, {}): {}",
-            regional.region,
-            if creating { "new" } else { "update" },
-            changes::tally(&changes)
-        ));
-        self.ui
-            .say(changes::render(&changes).trim_end_matches('\n'));
-        for warning in changes::warnings(&changes) {
-            self.ui.say(format!("  WARNING: {warning}"));
-        }
-        let go = match self
-            .ui
-            .confirm(&format!("Deploy these changes to {name}?"), self.config.yes)
-        {
-            Ok(go) => go,
-            Err(e) => {
-                self.discard(regional, &change_set_id, new_stack).await;
-                return Err(e);
-            }
-        };
-        if !go {
-            self.discard(regional, &change_set_id, new_stack).await;
-            return Ok(StackOutcome::Declined);
-        }
-
-        // Events already there (e.g. REVIEW_IN_PROGRESS) are not this deploy's progress.
-        let seen = self.event_ids(regional, &stack_id).await?;
-        let started = Instant::now();
-        if let Err(e) = regional
-            .cfn
-            .execute_change_set()
-            .change_set_name(&change_set_id)
-            .send()
-            .await
-        {
-            // Not executed: nothing should be left waiting for someone to execute it.
-            let error = classify(EXECUTE_CHANGE_SET, &regional.endpoint, e);
-            self.discard(regional, &change_set_id, new_stack).await;
-            return Err(error);
-        }
-        let stack = self
-            .wait(regional, &stack_id, name, seen, changes.len())
-            .await?;
-        let status = status_text(stack.stack_status());
-        if !matches!(status.as_str(), "CREATE_COMPLETE" | "UPDATE_COMPLETE") {
-            return Err(DeployError::StackFailed {
-                stack: name.to_owned(),
-                status: format!("{status}: {}", explain(&status)),
-            });
-        }
-        Ok(StackOutcome::Deployed {
-            status,
-            outputs: outputs_of(&stack),
-            changes: changes.len(),
-            seconds: started.elapsed().as_secs_f64(),
-        })
-    }
-
-    /// Deletes a change set nobody will execute, and the empty stack a CREATE change set
-    /// made. Best effort: a leftover is harmless and the real error matters more.
-    async fn discard(&self, regional: &Regional, change_set_id: &str, new_stack: Option<&str>) {
-        let _ = regional
-            .cfn
-            .delete_change_set()
-            .change_set_name(change_set_id)
-            .send()
-            .await
-            .map_err(|e| classify(DELETE_CHANGE_SET, &regional.endpoint, e));
-        if let Some(stack) = new_stack {
-            let _ = regional.cfn.delete_stack().stack_name(stack).send().await;
-        }
-    }
-
-    async fn changes(
-        &self,
-        regional: &Regional,
-        change_set_id: &str,
-    ) -> Result<Vec<ResourceChange>, DeployError> {
-        let mut changes = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let out = regional
-                .cfn
-                .describe_change_set()
-                .change_set_name(change_set_id)
-                .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(|e| classify(DESCRIBE_CHANGE_SET, &regional.endpoint, e))?;
-            for change in out.changes() {
-                let Some(rc) = change.resource_change() else {
-                    continue;
-                };
-                let mut details: Vec<String> = rc
-                    .details()
-                    .iter()
-                    .filter_map(|d| {
-                        let target = d.target()?;
-                        target
-                            .name()
-                            .map(str::to_owned)
-                            .or_else(|| target.attribute().map(|a| a.as_str().to_owned()))
-                    })
-                    .collect();
-                details.sort();
-                details.dedup();
-                changes.push(ResourceChange {
-                    action: Action::parse(rc.action().map_or("", |a| a.as_str())),
-                    logical_id: rc.logical_resource_id().unwrap_or("?").to_owned(),
-                    resource_type: rc.resource_type().unwrap_or("?").to_owned(),
-                    replacement: Replacement::parse(rc.replacement().map(|r| r.as_str())),
-                    details,
-                });
-            }
-            match out.next_token() {
-                Some(next) => token = Some(next.to_owned()),
-                None => break,
-            }
-        }
-        Ok(changes)
-    }
-
-    async fn event_ids(
-        &self,
-        regional: &Regional,
-        stack_id: &str,
-    ) -> Result<HashSet<String>, DeployError> {
-        Ok(self
-            .new_events(regional, stack_id, &HashSet::new())
-            .await?
-            .into_iter()
-            .filter_map(|e| e.event_id().map(str::to_owned))
-            .collect())
-    }
-
-    /// Events not in `seen`, oldest first.
-    async fn new_events(
-        &self,
-        regional: &Regional,
-        stack_id: &str,
-        seen: &HashSet<String>,
-    ) -> Result<Vec<cfn::types::StackEvent>, DeployError> {
-        let mut fresh = Vec::new();
-        let mut token: Option<String> = None;
-        'pages: loop {
-            let out = match regional
-                .cfn
-                .describe_stack_events()
-                .stack_name(stack_id)
-                .set_next_token(token.take())
-                .send()
-                .await
-            {
-                Ok(out) => out,
-                Err(e) if is_missing_stack(&e) => break,
-                Err(e) => return Err(classify(DESCRIBE_STACK_EVENTS, &regional.endpoint, e)),
-            };
-            // Newest first: stop at the first event already shown.
-            for event in out.stack_events() {
-                if event.event_id().is_some_and(|id| seen.contains(id)) {
-                    break 'pages;
-                }
-                fresh.push(event.clone());
-            }
-            match out.next_token() {
-                Some(next) => token = Some(next.to_owned()),
-                None => break,
-            }
-        }
-        fresh.reverse();
-        Ok(fresh)
-    }
-
-    /// Follows a stack until it leaves `*_IN_PROGRESS`, printing each new event with a
-    /// progress count, and on failure the failing resources' reasons.
-    async fn wait(
-        &self,
-        regional: &Regional,
-        stack_id: &str,
-        name: &str,
-        mut seen: HashSet<String>,
-        total: usize,
-    ) -> Result<cfn::types::Stack, DeployError> {
-        let mut done: HashSet<String> = HashSet::new();
-        let mut failures: Vec<String> = Vec::new();
-        let started = Instant::now();
-        let mut last_said = Instant::now();
-        let mut tick = 0usize;
-        loop {
-            let stack = match regional
-                .cfn
-                .describe_stacks()
-                .stack_name(stack_id)
-                .send()
-                .await
-            {
-                Ok(out) => out.stacks().first().cloned(),
-                Err(e) if is_missing_stack(&e) => None,
-                Err(e) => return Err(classify(DESCRIBE_STACKS, &regional.endpoint, e)),
-            };
-            for event in self.new_events(regional, stack_id, &seen).await? {
-                if let Some(id) = event.event_id() {
-                    seen.insert(id.to_owned());
-                }
-                let logical = event.logical_resource_id().unwrap_or("?");
-                let status = event.resource_status().map_or("?", |s| s.as_str());
-                let reason = event.resource_status_reason().unwrap_or("");
-                let is_stack = event.resource_type() == Some("AWS::CloudFormation::Stack");
-                if !is_stack && status.ends_with("_COMPLETE") && !status.contains("ROLLBACK") {
-                    done.insert(logical.to_owned());
-                }
-                if status.ends_with("_FAILED")
-                    && !reason.is_empty()
-                    && !reason.contains("cancelled")
-                {
-                    failures.push(format!(
-                        "{} {logical}: {reason}",
-                        event.resource_type().unwrap_or("?")
-                    ));
-                }
-                let mut line = format!(
-                    "  [{:>3}/{total}] {status:<20} {} {logical}",
-                    done.len().min(total),
-                    event.resource_type().unwrap_or("?"),
-                );
-                if !reason.is_empty() && (status.contains("FAILED") || status.contains("ROLLBACK"))
-                {
-                    line.push_str(&format!(" ({reason})"));
-                }
-                self.ui.say(line);
-                last_said = Instant::now();
-            }
-            let status = stack.as_ref().map_or_else(
-                || "DELETE_COMPLETE".to_owned(),
-                |s| status_text(s.stack_status()),
-            );
-            if !status.ends_with("_IN_PROGRESS") {
-                let failed = status.contains("ROLLBACK") || status.ends_with("_FAILED");
-                if failed {
-                    if !failures.is_empty() {
-                        self.ui
-                            .say(format!("Stack {name} failed. The first errors:"));
-                        for failure in failures.iter().take(10) {
-                            self.ui.say(format!("  ✗ {failure}"));
-                        }
-                    }
-                    if let Some(reason) = stack.as_ref().and_then(|s| s.stack_status_reason()) {
-                        self.ui.say(format!("  stack status: {status} ({reason})"));
-                    }
-                }
-                return Ok(stack.unwrap_or_else(|| {
-                    cfn::types::Stack::builder()
-                        .stack_name(name)
-                        .stack_status(StackStatus::DeleteComplete)
-                        .build()
-                }));
-            }
-            tick += 1;
-            self.ui.status(
-                tick,
-                format!(
-                    "{name}: {status}, {}/{total} done ({} s)",
-                    done.len().min(total),
-                    started.elapsed().as_secs()
-                ),
-            );
-            if !self.ui.watched() && last_said.elapsed().as_secs() >= 30 {
-                self.ui.say(format!(
-                    "  … {name} is {status} ({} s so far)",
-                    started.elapsed().as_secs()
-                ));
-                last_said = Instant::now();
-            }
-            self.sleep().await;
-        }
+        Ok(stack)
     }
 
     /// What deleting `name` leaves behind, or None when it is not deployed.
@@ -863,88 +343,108 @@ impl Cloud {
             .await
             .map_err(|e| classify(DELETE_STACK, &regional.endpoint, e))?;
         let stack = self.wait(regional, stack_id, name, seen, total).await?;
-        let status = status_text(stack.stack_status());
-        if status != "DELETE_COMPLETE" {
+        let status = status_of(&stack);
+        if !Goal::Deleted.reached_by(&status) {
             return Err(DeployError::StackFailed {
                 stack: name.to_owned(),
-                status: format!("{status}: {}", explain(&status)),
+                status,
             });
         }
         Ok(())
     }
 }
 
+/// The toolkit stack's bucket, if the stack is in working order and says which it is.
+fn toolkit_bucket(stack: &cfn::types::Stack) -> Result<String, DeployError> {
+    let status = status_of(stack);
+    if !status::is_usable(&status) {
+        return Err(DeployError::StackBusy {
+            stack: TOOLKIT_STACK.to_owned(),
+            status,
+            hint: TOOLKIT_BUSY_HINT,
+        });
+    }
+    outputs_of(stack)
+        .remove(TOOLKIT_BUCKET_OUTPUT)
+        .ok_or_else(|| DeployError::Aws {
+            operation: "DescribeStacks",
+            message: format!(
+                "the toolkit stack {TOOLKIT_STACK} has no `{TOOLKIT_BUCKET_OUTPUT}` output; delete it and rerun gen deploy"
+            ),
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_sdk_cloudformation::error::ErrorMetadata;
-    use aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksError;
+    use aws_sdk_s3::error::ErrorMetadata;
+    use aws_sdk_s3::types::error::NotFound;
     use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-    use aws_smithy_runtime_api::client::result::ConnectorError;
     use aws_smithy_types::body::SdkBody;
 
-    fn service_error(code: Option<&str>, status: u16) -> SdkError<DescribeStacksError> {
-        let mut meta = ErrorMetadata::builder().message("the service's words");
-        if let Some(code) = code {
-            meta = meta.code(code);
-        }
+    fn head_error(error: HeadObjectError, status: u16) -> SdkError<HeadObjectError> {
         SdkError::service_error(
-            DescribeStacksError::generic(meta.build()),
+            error,
             HttpResponse::new(status.try_into().unwrap(), SdkBody::empty()),
         )
     }
 
-    fn classified(error: SdkError<DescribeStacksError>) -> DeployError {
-        classify(DESCRIBE_STACKS, "http://127.0.0.1:1", error)
+    #[test]
+    fn a_missing_object_is_not_found_or_a_bare_404() {
+        let not_found = HeadObjectError::NotFound(NotFound::builder().build());
+        assert!(is_missing_object(&head_error(not_found, 404)));
+        let bare = || HeadObjectError::generic(ErrorMetadata::builder().build());
+        assert!(is_missing_object(&head_error(bare(), 404)));
+        // Without s3:ListBucket S3 answers 403 for a missing object: that is a denial.
+        assert!(!is_missing_object(&head_error(bare(), 403)));
+        assert!(!is_missing_object(&head_error(bare(), 500)));
     }
 
-    #[test]
-    fn access_denied_names_the_call_and_the_permission() {
-        for (code, status) in [(Some("AccessDenied"), 403), (None, 403)] {
-            let error = classified(service_error(code, status));
-            assert!(
-                matches!(error, DeployError::AccessDenied { .. }),
-                "{error:?}"
+    fn toolkit(status: StackStatus, bucket: Option<&str>) -> cfn::types::Stack {
+        let mut stack = cfn::types::Stack::builder()
+            .stack_name(TOOLKIT_STACK)
+            .stack_status(status);
+        if let Some(bucket) = bucket {
+            stack = stack.outputs(
+                cfn::types::Output::builder()
+                    .output_key(TOOLKIT_BUCKET_OUTPUT)
+                    .output_value(bucket)
+                    .build(),
             );
-            let text = error.to_string();
-            assert!(text.contains("calling DescribeStacks"), "{text}");
-            assert!(text.contains("`cloudformation:DescribeStacks`"), "{text}");
         }
+        stack.build()
     }
 
     #[test]
-    fn rejected_credentials_and_validation_errors_are_told_apart() {
-        let error = classified(service_error(Some("ExpiredToken"), 400));
-        assert!(
-            error
-                .to_string()
-                .contains("rejected the credentials (ExpiredToken)")
-        );
-        let error = classified(service_error(Some("ValidationError"), 400));
+    fn the_toolkit_bucket_comes_from_a_toolkit_stack_in_working_order() {
+        for status in [
+            StackStatus::CreateComplete,
+            StackStatus::UpdateComplete,
+            StackStatus::UpdateRollbackComplete,
+        ] {
+            assert_eq!(
+                toolkit_bucket(&toolkit(status, Some("assets-1"))).unwrap(),
+                "assets-1"
+            );
+        }
+        let busy = toolkit_bucket(&toolkit(StackStatus::UpdateInProgress, Some("assets-1")));
         assert_eq!(
-            error.to_string(),
-            "CloudFormation rejected DescribeStacks: the service's words"
+            busy.unwrap_err().to_string(),
+            format!("stack {TOOLKIT_STACK} is UPDATE_IN_PROGRESS: {TOOLKIT_BUSY_HINT}")
         );
-        let error = classified(service_error(Some("Throttling"), 400));
-        assert!(matches!(error, DeployError::Aws { .. }), "{error:?}");
-    }
-
-    #[test]
-    fn a_connection_failure_names_the_endpoint_and_the_cause() {
-        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "Connection refused");
-        let error = classified(SdkError::dispatch_failure(ConnectorError::io(io.into())));
-        let text = error.to_string();
+        let no_output = toolkit_bucket(&toolkit(StackStatus::CreateComplete, None));
         assert!(
-            text.starts_with("cannot reach http://127.0.0.1:1 (calling DescribeStacks)"),
-            "{text}"
+            no_output
+                .unwrap_err()
+                .to_string()
+                .contains("has no `AssetsBucketName` output; delete it"),
         );
-        assert!(text.contains("Connection refused"), "{text}");
     }
 
     #[test]
-    fn final_statuses_are_explained() {
-        assert!(explain("UPDATE_ROLLBACK_COMPLETE").contains("as it was before"));
-        assert!(explain("ROLLBACK_COMPLETE").contains("deletes it and starts again"));
-        assert!(explain("UPDATE_ROLLBACK_FAILED").contains("continue-update-rollback"));
+    fn a_stack_without_a_status_reads_as_unknown() {
+        let stack = cfn::types::Stack::builder().stack_name("app").build();
+        assert_eq!(status_of(&stack).as_str(), "UNKNOWN");
+        assert_eq!(status::phase(&status_of(&stack)), status::Phase::Unknown);
     }
 }

@@ -1,18 +1,29 @@
 //! The deploy edge: everything `gen deploy`, `gen diff` and `gen destroy` do to the outside
 //! world — cargo builds, S3 uploads, CloudFormation calls — with errors that say which call
-//! failed, why, and what to do. What to deploy comes from the pure [`stackgen_core::deploy`] and this crate's pure modules ([`changes`], [`diff`], [`assets`]).
+//! failed, why, and what to do. What to deploy comes from the pure [`stackgen_core::deploy`] and this crate's pure modules ([`changes`], [`diff`], [`assets`], [`status`], [`events`]).
+//!
+//! This crate never prints, prompts or reads stdin: progress and questions go through a
+//! [`console::Console`], which the `gen` binary implements for a terminal (the cargo builds
+//! it runs inherit stderr, so compile errors show as cargo prints them). clippy enforces it:
+//! the print macros are denied below, and so are the methods `clippy.toml` disallows,
+//! `std::io::{stdout, stderr, stdin}`.
+
+#![deny(clippy::print_stdout, clippy::print_stderr, clippy::disallowed_methods)]
 
 pub mod app;
 pub mod assets;
 pub mod build;
 pub mod changes;
 pub mod cloud;
+pub mod console;
 pub mod diff;
-pub mod ui;
+pub mod events;
+pub mod status;
 
 use std::time::Duration;
 
 pub use build::Builder;
+use status::StackStatus;
 
 /// How `gen deploy` / `gen destroy` behave.
 #[derive(Clone, Debug)]
@@ -80,18 +91,50 @@ pub enum DeployError {
     },
     #[error("building function `{function}`: {message}")]
     Build { function: String, message: String },
+    /// The stack cannot be deployed to as it is.
     #[error("stack {stack} is {status}: {hint}")]
     StackBusy {
         stack: String,
-        status: String,
+        status: StackStatus,
         hint: &'static str,
     },
-    #[error("stack {stack} failed: {status}")]
-    StackFailed { stack: String, status: String },
+    /// The stack settled in `status`, not where the operation was going.
+    #[error("stack {stack} failed: {status}: {}", status::explain(.status))]
+    StackFailed { stack: String, status: StackStatus },
     #[error(
         "stdin is not a terminal, so gen cannot ask before changing the stack: rerun with --yes to go ahead"
     )]
     NeedsYes,
     #[error("{0}")]
     Io(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stack_errors_name_the_status_and_say_what_it_means() {
+        let failed = |status| DeployError::StackFailed {
+            stack: "app".to_owned(),
+            status,
+        };
+        assert_eq!(
+            failed(StackStatus::UpdateRollbackComplete).to_string(),
+            "stack app failed: UPDATE_ROLLBACK_COMPLETE: rolled back: the stack is as it was before this deploy"
+        );
+        assert_eq!(
+            failed(StackStatus::from("UNKNOWN")).to_string(),
+            "stack app failed: UNKNOWN: see the events above"
+        );
+        let busy = DeployError::StackBusy {
+            stack: "app".to_owned(),
+            status: StackStatus::UpdateInProgress,
+            hint: status::BUSY_HINT,
+        };
+        assert_eq!(
+            busy.to_string(),
+            "stack app is UPDATE_IN_PROGRESS: another operation is running; wait for it to finish and rerun"
+        );
+    }
 }

@@ -1,0 +1,199 @@
+//! Which call failed and why: every SDK error becomes a [`DeployError`] that names the call,
+//! and for a denial the IAM permission it needs.
+
+use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
+
+use crate::DeployError;
+
+/// An AWS API call, named as in error messages and IAM.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Call {
+    operation: &'static str,
+    permission: &'static str,
+}
+
+const fn call(operation: &'static str, permission: &'static str) -> Call {
+    Call {
+        operation,
+        permission,
+    }
+}
+
+pub(super) const DESCRIBE_STACKS: Call = call("DescribeStacks", "cloudformation:DescribeStacks");
+pub(super) const DESCRIBE_STACK_EVENTS: Call =
+    call("DescribeStackEvents", "cloudformation:DescribeStackEvents");
+pub(super) const DESCRIBE_STACK_RESOURCES: Call = call(
+    "DescribeStackResources",
+    "cloudformation:DescribeStackResources",
+);
+pub(super) const CREATE_STACK: Call = call("CreateStack", "cloudformation:CreateStack");
+pub(super) const DELETE_STACK: Call = call("DeleteStack", "cloudformation:DeleteStack");
+pub(super) const CREATE_CHANGE_SET: Call =
+    call("CreateChangeSet", "cloudformation:CreateChangeSet");
+pub(super) const DESCRIBE_CHANGE_SET: Call =
+    call("DescribeChangeSet", "cloudformation:DescribeChangeSet");
+pub(super) const EXECUTE_CHANGE_SET: Call =
+    call("ExecuteChangeSet", "cloudformation:ExecuteChangeSet");
+pub(super) const DELETE_CHANGE_SET: Call =
+    call("DeleteChangeSet", "cloudformation:DeleteChangeSet");
+pub(super) const GET_TEMPLATE: Call = call("GetTemplate", "cloudformation:GetTemplate");
+pub(super) const HEAD_OBJECT: Call = call(
+    "HeadObject",
+    "s3:GetObject (and s3:ListBucket, or a missing object reads as 403)",
+);
+pub(super) const PUT_OBJECT: Call = call("PutObject", "s3:PutObject");
+
+/// Turns an SDK error into what the user needs: which call, and why.
+pub(super) fn classify<E>(call: Call, endpoint: &str, error: SdkError<E>) -> DeployError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    if matches!(
+        error,
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)
+    ) {
+        return DeployError::Unreachable {
+            operation: call.operation,
+            endpoint: endpoint.to_owned(),
+            message: causes(&error),
+        };
+    }
+    let status = error.raw_response().map(|r| r.status().as_u16());
+    // The service's own words when it sent some; the SDK's Debug dump helps nobody.
+    let message = match (error.message(), status) {
+        (Some(message), _) => message.to_owned(),
+        (None, Some(status)) => format!("HTTP {status} with no error message"),
+        (None, None) => causes(&error),
+    };
+    match (error.code(), status) {
+        (
+            Some(
+                "AccessDenied"
+                | "AccessDeniedException"
+                | "UnauthorizedOperation"
+                | "AuthorizationError",
+            ),
+            _,
+        )
+        | (None, Some(403)) => DeployError::AccessDenied {
+            operation: call.operation,
+            permission: call.permission,
+            message,
+        },
+        (
+            Some(
+                code @ ("ExpiredToken"
+                | "ExpiredTokenException"
+                | "InvalidClientTokenId"
+                | "SignatureDoesNotMatch"
+                | "UnrecognizedClientException"
+                | "InvalidAccessKeyId"),
+            ),
+            _,
+        ) => DeployError::BadCredentials {
+            operation: call.operation,
+            code: code.to_owned(),
+            message,
+        },
+        (Some("ValidationError"), _) => DeployError::Rejected {
+            operation: call.operation,
+            message,
+        },
+        (code, _) => DeployError::Aws {
+            operation: call.operation,
+            message: match code {
+                Some(code) => format!("{code}: {message}"),
+                None => message,
+            },
+        },
+    }
+}
+
+/// An error and its sources, one clause each: `dispatch failure: … Connection refused`.
+fn causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(error);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
+}
+
+pub(super) fn is_missing_stack<E: ProvideErrorMetadata>(error: &SdkError<E>) -> bool {
+    error.code() == Some("ValidationError")
+        && error
+            .message()
+            .is_some_and(|m| m.contains("does not exist"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_cloudformation::error::ErrorMetadata;
+    use aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksError;
+    use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+    use aws_smithy_runtime_api::client::result::ConnectorError;
+    use aws_smithy_types::body::SdkBody;
+
+    fn service_error(code: Option<&str>, status: u16) -> SdkError<DescribeStacksError> {
+        let mut meta = ErrorMetadata::builder().message("the service's words");
+        if let Some(code) = code {
+            meta = meta.code(code);
+        }
+        SdkError::service_error(
+            DescribeStacksError::generic(meta.build()),
+            HttpResponse::new(status.try_into().unwrap(), SdkBody::empty()),
+        )
+    }
+
+    fn classified(error: SdkError<DescribeStacksError>) -> DeployError {
+        classify(DESCRIBE_STACKS, "http://127.0.0.1:1", error)
+    }
+
+    #[test]
+    fn access_denied_names_the_call_and_the_permission() {
+        for (code, status) in [(Some("AccessDenied"), 403), (None, 403)] {
+            let error = classified(service_error(code, status));
+            assert!(
+                matches!(error, DeployError::AccessDenied { .. }),
+                "{error:?}"
+            );
+            let text = error.to_string();
+            assert!(text.contains("calling DescribeStacks"), "{text}");
+            assert!(text.contains("`cloudformation:DescribeStacks`"), "{text}");
+        }
+    }
+
+    #[test]
+    fn rejected_credentials_and_validation_errors_are_told_apart() {
+        let error = classified(service_error(Some("ExpiredToken"), 400));
+        assert!(
+            error
+                .to_string()
+                .contains("rejected the credentials (ExpiredToken)")
+        );
+        let error = classified(service_error(Some("ValidationError"), 400));
+        assert_eq!(
+            error.to_string(),
+            "CloudFormation rejected DescribeStacks: the service's words"
+        );
+        let error = classified(service_error(Some("Throttling"), 400));
+        assert!(matches!(error, DeployError::Aws { .. }), "{error:?}");
+    }
+
+    #[test]
+    fn a_connection_failure_names_the_endpoint_and_the_cause() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "Connection refused");
+        let error = classified(SdkError::dispatch_failure(ConnectorError::io(io.into())));
+        let text = error.to_string();
+        assert!(
+            text.starts_with("cannot reach http://127.0.0.1:1 (calling DescribeStacks)"),
+            "{text}"
+        );
+        assert!(text.contains("Connection refused"), "{text}");
+    }
+}
