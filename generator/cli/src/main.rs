@@ -590,8 +590,7 @@ fn bootstrap(cloud: &CloudArgs, show_template: bool) -> Result<u8> {
             let output = compile_project(&cloud.manifest, &project)?;
             output
                 .deploy
-                .stacks
-                .first()
+                .app()
                 .map(|s| s.region.clone())
                 .context("gen.yaml has no stack to deploy; pass --region")?
         }

@@ -21,10 +21,11 @@ pub struct DeployReport {
     pub declined: bool,
 }
 
-fn region_of<'a>(stack: &'a StackTarget, config: &'a DeployConfig, main: bool) -> &'a str {
-    match (&config.region, main) {
-        // The billing stack must stay in us-east-1, where billing metrics are.
-        (Some(region), true) => region,
+/// Where a stack goes: `--region` moves the app's own stack; the billing stack stays in
+/// us-east-1, where billing metrics are.
+fn region_of<'a>(stack: &'a StackTarget, config: &'a DeployConfig) -> &'a str {
+    match &config.region {
+        Some(region) if stack.is_app() => region,
         _ => &stack.region,
     }
 }
@@ -111,16 +112,16 @@ pub async fn deploy_app(
     }
     // One cheap call before minutes of compiling: a wrong endpoint, region or permission
     // shows now.
-    if let Some(main) = output.deploy.stacks.first() {
+    if let Some(app) = output.deploy.app() {
         cloud
-            .regional(region_of(main, &config, true))
-            .describe_stack(&main.name)
+            .regional(region_of(app, &config))
+            .describe_stack(&app.name)
             .await?;
     }
     let assets = build_assets(project, output, config.builder, console)?;
     let mut report = DeployReport::default();
-    for (index, stack) in output.deploy.stacks.iter().enumerate() {
-        let region = region_of(stack, &config, index == 0);
+    for stack in &output.deploy.stacks {
+        let region = region_of(stack, &config);
         let regional = cloud.regional(region);
         let (parameters, assets_bucket) = if stack.needs_assets {
             let bucket_parameter = &output.deploy.assets_bucket_parameter;
@@ -163,11 +164,11 @@ pub async fn deploy_app(
 /// A word when `--region` moves the main stack away from gen.yaml's region.
 fn region_note(output: &Output, config: &DeployConfig) -> Option<String> {
     let region = config.region.as_ref()?;
-    let main = output.deploy.stacks.first()?;
-    (region != &main.region).then(|| {
+    let app = output.deploy.app()?;
+    (region != &app.region).then(|| {
         format!(
             "Note: deploying to {region}, not gen.yaml's {}: the templates (e.g. where the billing alarm lives) and `gen cost` follow gen.yaml; change `region:` there to move the app for good",
-            main.region
+            app.region
         )
     })
 }
@@ -241,8 +242,8 @@ pub async fn diff_app(
 ) -> Result<bool, DeployError> {
     let cloud = Cloud::connect(config.clone(), console).await?;
     let mut differs = false;
-    for (index, stack) in output.deploy.stacks.iter().enumerate() {
-        let region = region_of(stack, &config, index == 0);
+    for stack in &output.deploy.stacks {
+        let region = region_of(stack, &config);
         let regional = cloud.regional(region);
         let local: serde_json::Value = serde_json::from_str(template_text(output, stack))
             .expect("generated templates are JSON");
@@ -300,8 +301,9 @@ pub async fn destroy_app(
     console::ensure_can_confirm(console, config.yes)?;
     let cloud = Cloud::connect(config.clone(), console).await?;
     let mut doomed: Vec<(&StackTarget, String, Doomed)> = Vec::new();
-    for (index, stack) in output.deploy.stacks.iter().enumerate().rev() {
-        let region = region_of(stack, &config, index == 0).to_owned();
+    // Dependents first: the graph lists a stack before the ones that need it.
+    for stack in output.deploy.stacks.iter().rev() {
+        let region = region_of(stack, &config).to_owned();
         let regional = cloud.regional(&region);
         if let Some(d) = cloud.inspect_for_destroy(&regional, &stack.name).await? {
             doomed.push((stack, region, d));
@@ -381,6 +383,7 @@ fn destroy_lines(
 mod tests {
     use super::*;
     use crate::status::StackStatus;
+    use stackgen_core::graph::StackRole;
 
     fn outputs() -> deploy::StackOutputs {
         [("ApiUrl".to_owned(), "https://api.test".to_owned())]
@@ -421,7 +424,7 @@ mod tests {
     fn a_region_flag_away_from_the_manifest_gets_a_note() {
         let output = stackgen_core::compile(&stackgen_core::example::manifest_named("app"))
             .expect("the example compiles");
-        let manifest_region = output.deploy.stacks[0].region.clone();
+        let manifest_region = output.deploy.app().unwrap().region.clone();
         let with = |region: Option<&str>| DeployConfig {
             region: region.map(str::to_owned),
             ..DeployConfig::default()
@@ -439,15 +442,16 @@ mod tests {
 
     #[test]
     fn destroy_lists_the_stacks_then_what_survives() {
-        let target = |name: &str, region: &str| StackTarget {
+        let target = |role: StackRole, name: &str, region: &str| StackTarget {
+            role,
             name: name.to_owned(),
             region: region.to_owned(),
-            template_path: "infra/template.json",
+            template_path: "infra/template.json".to_owned(),
             needs_assets: false,
         };
         let (billing, main) = (
-            target("app-billing", "us-east-1"),
-            target("app", "eu-west-1"),
+            target(StackRole::Billing, "app-billing", "us-east-1"),
+            target(StackRole::App, "app", "eu-west-1"),
         );
         let doomed = vec![
             (
