@@ -15,7 +15,9 @@ fn new_scaffolds_and_builds_the_example() {
         "gen.yaml",
         ".gen/ledger.json",
         ".gen/manifest.schema.json",
-        "infra/template.json",
+        "infra/dev/template.json",
+        "infra/prod/template.json",
+        "policies/prod/function-transcode.json",
         "functions/Cargo.toml",
         "functions/transcode/src/handler.rs",
         "functions/transcode/src/main.rs",
@@ -28,13 +30,45 @@ fn new_scaffolds_and_builds_the_example() {
     }
     // The project name defaults to the directory's name.
     assert!(read(&project.join("gen.yaml")).contains("\nname: demo\n"));
-    let template = read(&project.join("infra/template.json"));
-    assert!(template.contains("\"demo-transcode\""));
+    // Each stage is the same app under its own names, with its own settings.
+    let dev = read(&project.join("infra/dev/template.json"));
+    let prod = read(&project.join("infra/prod/template.json"));
+    assert!(dev.contains("\"demo-dev-transcode\""));
+    assert!(prod.contains("\"demo-prod-transcode\""));
+    assert!(dev.contains("\"MemorySize\": 512") && !dev.contains("\"MemorySize\": 2048"));
+    assert!(prod.contains("\"MemorySize\": 2048"));
     assert!(
-        stdout(&output).contains("gen build: 40 created, 0 updated, 0 unchanged, 0 removed"),
+        stdout(&output).contains("gen build: 57 created, 0 updated, 0 unchanged, 0 removed"),
         "{}",
         stdout(&output)
     );
+}
+
+#[test]
+fn a_stage_is_picked_for_the_site_and_an_unknown_one_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = new_project(tmp.path(), "p", "demo");
+    let output = run(&project, &["build", "--stage", "prd"]);
+    assert_code(&output, 2);
+    assert!(
+        stderr(&output).contains("gen.yaml has no stage `prd`; its stages: dev, prod")
+            && stderr(&output).contains("did you mean `prod`?"),
+        "{}",
+        stderr(&output)
+    );
+    // Every stage is built whichever is picked: only the site follows the pick.
+    let before = tree(&project);
+    assert_code(&run(&project, &["build", "--stage", "prod"]), 0);
+    let after = tree(&project);
+    let changed: Vec<&String> = after
+        .keys()
+        .filter(|p| before.get(*p) != after.get(*p))
+        .collect();
+    assert!(
+        changed.iter().all(|p| p.starts_with(".gen/")),
+        "{changed:?}"
+    );
+    assert_code(&run(&project, &["cost", "--stage", "prod", "--json"]), 0);
 }
 
 #[test]
@@ -75,7 +109,7 @@ fn build_without_a_manifest_explains() {
 #[test]
 fn check_reports_stale_output_with_exit_1_and_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
-    let project = new_project(tmp.path(), "p", "demo");
+    let project = unstaged_project(tmp.path(), "p", "demo");
     assert_code(&run(&project, &["build", "--check"]), 0);
     edit(&project.join("gen.yaml"), "memory: 1024", "memory: 2048");
     let before = tree(&project);

@@ -33,9 +33,9 @@ fn run_cloud(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     command.output().expect("gen runs")
 }
 
+/// The example without stages: one stack, no `--stage` needed.
 fn new_project(tmp: &Path) -> std::path::PathBuf {
-    assert_code(&run(tmp, &["new", "app"]), 0);
-    tmp.join("app")
+    unstaged_project(tmp, "app", "app")
 }
 
 #[test]
@@ -124,4 +124,38 @@ fn off_a_terminal_deploy_and_destroy_need_yes_before_doing_anything() {
         assert!(!err.contains("cannot reach"), "{err}");
     }
     assert!(!project.join("functions/target").exists());
+}
+
+#[test]
+fn with_several_stages_the_cloud_commands_need_one_and_a_protected_stage_is_not_destroyed() {
+    let tmp = tempfile::tempdir().unwrap();
+    assert_code(&run(tmp.path(), &["new", "app"]), 0);
+    let project = tmp.path().join("app");
+    let env = [
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
+    ];
+    let before = tree(&project);
+    for args in [&["deploy", "--yes"][..], &["diff"], &["destroy", "--yes"]] {
+        let output = run_cloud(&project, args, &env);
+        assert_code(&output, 2);
+        let err = stderr(&output);
+        assert!(
+            err.contains("gen.yaml declares 2 stages (dev, prod): say which with --stage"),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("cannot reach"), "{err}");
+    }
+    // prod is protected: refused before any call, with the way to lift it.
+    let output = run_cloud(&project, &["destroy", "--stage", "prod", "--yes"], &env);
+    assert_code(&output, 2);
+    let err = stderr(&output);
+    assert!(
+        err.contains("stage prod is protected (`protect: true`)")
+            && err.contains("set `protect: false` under `stages.prod`"),
+        "{err}"
+    );
+    assert!(!err.contains("cannot reach"), "{err}");
+    assert_eq!(tree(&project), before, "nothing was written or built");
 }

@@ -28,7 +28,7 @@ fn files_exist(project: &std::path::Path, paths: &[&str]) -> bool {
 #[test]
 fn rebuilding_twice_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
-    let project = new_project(tmp.path(), "p", "demo");
+    let project = unstaged_project(tmp.path(), "p", "demo");
     let (files, times) = (tree(&project), mtimes(&project));
     std::thread::sleep(std::time::Duration::from_millis(20));
     for _ in 0..2 {
@@ -52,7 +52,7 @@ fn rebuilding_twice_writes_nothing() {
 #[test]
 fn edited_handler_survives_a_rebuild() {
     let tmp = tempfile::tempdir().unwrap();
-    let project = new_project(tmp.path(), "p", "demo");
+    let project = unstaged_project(tmp.path(), "p", "demo");
     let handler = project.join("functions/transcode/src/handler.rs");
     let mine = "// my transcoder\n".to_owned() + &read(&handler);
     write(&handler, &mine);
@@ -66,7 +66,7 @@ fn edited_handler_survives_a_rebuild() {
 #[test]
 fn edited_managed_file_is_refused_untouched_then_forced() {
     let tmp = tempfile::tempdir().unwrap();
-    let project = new_project(tmp.path(), "p", "demo");
+    let project = unstaged_project(tmp.path(), "p", "demo");
     let template = project.join("infra/template.json");
     let edited = read(&template).replace("\"MemorySize\": 1024", "\"MemorySize\": 999");
     write(&template, &edited);
@@ -103,7 +103,7 @@ fn edited_managed_file_is_refused_untouched_then_forced() {
 #[test]
 fn renaming_a_function_removes_its_generated_files_but_keeps_user_code() {
     let tmp = tempfile::tempdir().unwrap();
-    let project = new_project(tmp.path(), "p", "demo");
+    let project = unstaged_project(tmp.path(), "p", "demo");
     rename_transcode(&project, "encode");
     let output = run(&project, &["build"]);
     assert_code(&output, 0);
@@ -151,7 +151,7 @@ fn renaming_a_function_removes_its_generated_files_but_keeps_user_code() {
 #[test]
 fn modified_orphan_is_kept() {
     let tmp = tempfile::tempdir().unwrap();
-    let project = new_project(tmp.path(), "p", "demo");
+    let project = unstaged_project(tmp.path(), "p", "demo");
     let main_rs = project.join("functions/transcode/src/main.rs");
     write(&main_rs, &(read(&main_rs) + "// tuned by hand\n"));
     rename_transcode(&project, "encode");
@@ -167,7 +167,7 @@ fn modified_orphan_is_kept() {
 #[test]
 fn invalid_edit_leaves_everything_as_it_was() {
     let tmp = tempfile::tempdir().unwrap();
-    let project = new_project(tmp.path(), "p", "demo");
+    let project = unstaged_project(tmp.path(), "p", "demo");
     edit(
         &project.join("gen.yaml"),
         "reads: [upload]",
@@ -184,7 +184,7 @@ fn invalid_edit_leaves_everything_as_it_was() {
 #[test]
 fn a_failed_write_leaves_the_previous_output_intact() {
     let tmp = tempfile::tempdir().unwrap();
-    let project = new_project(tmp.path(), "p", "demo");
+    let project = unstaged_project(tmp.path(), "p", "demo");
     // A new function whose directory cannot be created (a file is in the way), plus a change
     // to the template: the template must not be updated either.
     write(

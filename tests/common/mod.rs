@@ -77,6 +77,18 @@ pub fn new_project(tmp: &Path, dir: &str, name: &str) -> PathBuf {
     tmp.join(dir)
 }
 
+/// The example as an app without stages (one stack named after the project), built in
+/// `<tmp>/<dir>`: what the regeneration and cloud tests start from.
+pub fn unstaged_project(tmp: &Path, dir: &str, name: &str) -> PathBuf {
+    let project = tmp.join(dir);
+    std::fs::create_dir_all(&project).unwrap();
+    let manifest =
+        stackgen_core::example::without_stages(&stackgen_core::example::manifest_named(name));
+    write(&project.join("gen.yaml"), &manifest);
+    assert_code(&run(&project, &["build"]), 0);
+    project
+}
+
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }

@@ -50,6 +50,10 @@ enum Command {
         /// Overwrite managed files even if you edited them (your edits are lost).
         #[arg(long)]
         force: bool,
+        /// The stage the site's config.js points at (default: the manifest's default stage).
+        /// Every stage's templates are built either way.
+        #[arg(long)]
+        stage: Option<String>,
     },
     /// Estimate the app's monthly AWS bill from gen.yaml's `usage` assumptions.
     Cost {
@@ -59,6 +63,9 @@ enum Command {
         /// Print JSON (lines, total, warnings) instead of a table.
         #[arg(long)]
         json: bool,
+        /// The stage to estimate (default: the manifest's default stage).
+        #[arg(long)]
+        stage: Option<String>,
     },
     /// Build the functions, upload them, and deploy the stacks: a change set is shown and
     /// confirmed first. Regenerates the project first, like `gen build`.
@@ -135,6 +142,9 @@ struct CloudArgs {
     /// Deploy the main stack to this region instead of gen.yaml's.
     #[arg(long)]
     region: Option<String>,
+    /// The stage to work on; required when gen.yaml declares more than one.
+    #[arg(long)]
+    stage: Option<String>,
 }
 
 /// `println!` that treats a closed stdout (`gen cost | head`) as the reader being done, not as
@@ -171,16 +181,22 @@ fn main() -> ExitCode {
             manifest,
             check,
             force,
+            stage,
         } => build(
             &manifest,
             BuildConfig {
                 check,
                 force,
                 quiet: false,
+                stage: stage.as_deref(),
             },
         )
         .map(|fresh| if fresh { 0 } else { 1 }),
-        Command::Cost { manifest, json } => cost(&manifest, json).map(|()| 0),
+        Command::Cost {
+            manifest,
+            json,
+            stage,
+        } => cost(&manifest, json, stage.as_deref()).map(|()| 0),
         Command::Deploy {
             cloud,
             yes,
@@ -251,9 +267,10 @@ fn new(dir: &Path, name: Option<&str>) -> Result<u8> {
     Ok(0)
 }
 
-fn cost(manifest: &Path, json: bool) -> Result<()> {
+fn cost(manifest: &Path, json: bool, stage: Option<&str>) -> Result<()> {
     let text = read_manifest(manifest)?;
-    let output = match stackgen_core::compile(&text) {
+    let deployed = stackgen_core::outputs::Deployed::default();
+    let output = match stackgen_core::compile_with(&text, &deployed, stage) {
         Ok(output) => output,
         Err(error) => {
             report(&error, &manifest.display().to_string(), &text);
@@ -282,11 +299,13 @@ fn read_manifest(manifest: &Path) -> Result<String> {
 
 /// Options of `gen build`.
 #[derive(Clone, Copy, Debug, Default)]
-struct BuildConfig {
+struct BuildConfig<'a> {
     check: bool,
     force: bool,
     /// Say nothing on success (a deploy's own regeneration).
     quiet: bool,
+    /// The stage the site points at (`None`: the default one).
+    stage: Option<&'a str>,
 }
 
 /// The project directory: the one holding the manifest.
@@ -300,22 +319,41 @@ fn project_of(manifest: &Path) -> Project {
 
 /// Compiles the manifest with what the last deploy recorded (`.gen/outputs/`), so the site's
 /// config.js keeps the real API URL across `gen build`s.
-fn compile_project(manifest: &Path, project: &Project) -> Result<stackgen_core::Output> {
+fn compile_project(
+    manifest: &Path,
+    project: &Project,
+    stage: Option<&str>,
+) -> Result<stackgen_core::Output> {
     let text = read_manifest(manifest)?;
-    let compiled = |deployed: &Deployed| match stackgen_core::compile_with(&text, deployed) {
+    let deployed: Deployed = project.deployed()?;
+    match stackgen_core::compile_with(&text, &deployed, stage) {
         Ok(output) => Ok(output),
         Err(error) => {
             report(&error, &manifest.display().to_string(), &text);
             Err(anyhow::Error::from(Reported))
         }
-    };
-    compiled(&project.deployed()?)
+    }
+}
+
+/// The project compiled for a command that touches AWS: with several stages, `--stage` is
+/// required (deploying the wrong one is the mistake to make impossible).
+fn compile_for_cloud(cloud: &CloudArgs, project: &Project) -> Result<stackgen_core::Output> {
+    let output = compile_project(&cloud.manifest, project, cloud.stage.as_deref())?;
+    if cloud.stage.is_none() && output.stages.len() > 1 {
+        bail!(
+            "gen.yaml declares {} stages ({}): say which with --stage\n  = hint: e.g. `--stage {}`",
+            output.stages.len(),
+            output.stages.join(", "),
+            output.stages[0]
+        );
+    }
+    Ok(output)
 }
 
 /// Returns whether the output was (or now is) up to date.
 fn build(manifest: &Path, config: BuildConfig) -> Result<bool> {
     let project = project_of(manifest);
-    let output = compile_project(manifest, &project)?;
+    let output = compile_project(manifest, &project, config.stage)?;
     build_output(&project, &output, config)
 }
 
@@ -457,6 +495,7 @@ fn report(error: &stackgen_core::Error, file: &str, text: &str) {
                 stackgen_core::diag::count(diagnostics.len(), "error")
             );
         }
+        stackgen_core::Error::UnknownStage { .. } => eprintln!("error: {error}"),
         stackgen_core::Error::Generate(e) => {
             eprintln!(
                 "error: {e}\n  = hint: this is a bug in stackgen; please report it with your gen.yaml"
@@ -503,8 +542,12 @@ fn deploy(cloud: &CloudArgs, yes: bool, builder: Builder) -> Result<u8> {
     // Deploy what gen.yaml says: regenerate first, with gen build's guarantees (no user edit
     // is overwritten; a conflict stops here, before anything reaches AWS).
     let project = project_of(&cloud.manifest);
-    let output = compile_project(&cloud.manifest, &project)?;
-    build_output(&project, &output, BuildConfig::default())?;
+    let output = compile_for_cloud(cloud, &project)?;
+    let config = BuildConfig {
+        stage: cloud.stage.as_deref(),
+        ..BuildConfig::default()
+    };
+    build_output(&project, &output, config)?;
     let report = runtime()?.block_on(stackgen_deploy::app::deploy_app(
         &project,
         &output,
@@ -512,14 +555,14 @@ fn deploy(cloud: &CloudArgs, yes: bool, builder: Builder) -> Result<u8> {
         &Terminal::new(),
     ))?;
     if !report.recorded.is_empty() {
-        refresh_site(&cloud.manifest, &project, "the deployed API")?;
+        refresh_site(cloud, &project, "the deployed API")?;
     }
     Ok(0)
 }
 
 /// Regenerates after a deploy or destroy so config.js carries the API URL now recorded.
-fn refresh_site(manifest: &Path, project: &Project, what: &str) -> Result<()> {
-    let output = compile_project(manifest, project)?;
+fn refresh_site(cloud: &CloudArgs, project: &Project, what: &str) -> Result<()> {
+    let output = compile_project(&cloud.manifest, project, cloud.stage.as_deref())?;
     let config_js = format!("{}/js/config.js", layout::SITE);
     let before = fs::read_to_string(project.path(&config_js)).ok();
     build_output(
@@ -527,6 +570,7 @@ fn refresh_site(manifest: &Path, project: &Project, what: &str) -> Result<()> {
         &output,
         BuildConfig {
             quiet: true,
+            stage: cloud.stage.as_deref(),
             ..BuildConfig::default()
         },
     )?;
@@ -539,7 +583,7 @@ fn refresh_site(manifest: &Path, project: &Project, what: &str) -> Result<()> {
 
 fn diff(cloud: &CloudArgs) -> Result<u8> {
     let project = project_of(&cloud.manifest);
-    let output = compile_project(&cloud.manifest, &project)?;
+    let output = compile_for_cloud(cloud, &project)?;
     let differs = runtime()?.block_on(stackgen_deploy::app::diff_app(
         &output,
         deploy_config(cloud, false, Builder::Auto),
@@ -550,7 +594,7 @@ fn diff(cloud: &CloudArgs) -> Result<u8> {
 
 fn destroy(cloud: &CloudArgs, yes: bool) -> Result<u8> {
     let project = project_of(&cloud.manifest);
-    let output = compile_project(&cloud.manifest, &project)?;
+    let output = compile_for_cloud(cloud, &project)?;
     let report = runtime()?.block_on(stackgen_deploy::app::destroy_app(
         &project,
         &output,
@@ -572,7 +616,7 @@ fn destroy(cloud: &CloudArgs, yes: bool) -> Result<u8> {
             stackgen_core::deploy::TOOLKIT_STACK
         );
     }
-    refresh_site(&cloud.manifest, &project, "no deployed API")?;
+    refresh_site(cloud, &project, "no deployed API")?;
     Ok(0)
 }
 
@@ -587,7 +631,7 @@ fn bootstrap(cloud: &CloudArgs, show_template: bool) -> Result<u8> {
         Some(region) => region.clone(),
         None => {
             let project = project_of(&cloud.manifest);
-            let output = compile_project(&cloud.manifest, &project)?;
+            let output = compile_for_cloud(cloud, &project)?;
             output
                 .deploy
                 .app()

@@ -115,7 +115,7 @@ mod tests {
 
     #[test]
     fn the_example_is_one_stack_in_its_region() {
-        let plan = plan_of(crate::example::MANIFEST);
+        let plan = plan_of(&crate::example::unstaged());
         assert_eq!(
             plan.stacks.len(),
             1,
@@ -130,7 +130,7 @@ mod tests {
 
     #[test]
     fn elsewhere_billing_is_a_second_stack_in_us_east_1_without_assets() {
-        let manifest = crate::example::MANIFEST.replace("region: us-east-1", "region: eu-west-1");
+        let manifest = crate::example::unstaged().replace("region: us-east-1", "region: eu-west-1");
         let plan = plan_of(&manifest);
         let stacks: Vec<(&str, &str, bool)> = plan
             .stacks
@@ -148,7 +148,7 @@ mod tests {
 
     #[test]
     fn every_function_maps_to_a_parameter_of_the_main_template() {
-        let model = crate::load(crate::example::MANIFEST).unwrap();
+        let model = crate::load(&crate::example::unstaged()).unwrap();
         let graph = crate::constructs::synthesize(&model).unwrap();
         let plan = DeployPlan::new(&model, &graph);
         let app = graph.get(&StackRole::App).unwrap();

@@ -12,6 +12,7 @@ pub mod diag;
 pub mod example;
 pub mod graph;
 pub mod iam_catalog;
+pub mod layout;
 pub mod ledger;
 pub mod manifest;
 pub mod model;
@@ -29,53 +30,155 @@ pub enum Error {
     /// The manifest is wrong: the user's to fix.
     #[error("the manifest has {}", diag::count(.0.len(), "error"))]
     Manifest(Vec<Diagnostic>),
+    /// `--stage` names no stage of the manifest.
+    #[error("{}", unknown_stage(.given, .known))]
+    UnknownStage { given: String, known: Vec<String> },
     /// stackgen built something invalid: a bug.
     #[error(transparent)]
     Generate(#[from] GenerateError),
 }
 
-/// Parses and validates manifest text.
+fn unknown_stage(given: &str, known: &[String]) -> String {
+    if known.is_empty() {
+        return format!(
+            "--stage {given}: gen.yaml declares no stages (add a `stages:` section, or leave out --stage)"
+        );
+    }
+    let mut text = format!(
+        "gen.yaml has no stage `{given}`; its stages: {}",
+        known.join(", ")
+    );
+    if let Some(hint) = diag::did_you_mean_hint(given, known.iter().map(String::as_str)) {
+        text.push_str(&format!("\n  = hint: {hint}"));
+    }
+    text
+}
+
+/// Parses and validates manifest text: the model of the app, or of its default stage.
 pub fn load(text: &str) -> Result<model::Model, Error> {
-    load_with_map(text).map(|(model, _)| model)
+    let (mut models, _) = load_stages(text)?;
+    let default = default_stage(&models);
+    Ok(models.swap_remove(default))
 }
 
-fn load_with_map(text: &str) -> Result<(model::Model, manifest::SourceMap), Error> {
+/// One model per stage (one, without a stage, when the manifest has none), in stage-key order.
+fn load_stages(text: &str) -> Result<(Vec<model::Model>, manifest::SourceMap), Error> {
     let (raw, source_map) = manifest::parse(text).map_err(|d| Error::Manifest(vec![d]))?;
-    let model = model::validate(&raw, &source_map).map_err(Error::Manifest)?;
-    Ok((model, source_map))
+    let base = model::validate(&raw, &source_map).map_err(Error::Manifest)?;
+    if raw.stages.is_empty() {
+        return Ok((vec![base], source_map));
+    }
+    let specs = model::stages(&raw, &source_map).map_err(Error::Manifest)?;
+    let mut models = Vec::new();
+    let mut errors = Vec::new();
+    for spec in &specs {
+        let key = spec.key.as_str();
+        let prefix = manifest::stage::overrides_path(key);
+        let merged = manifest::stage::apply(&raw, key, &raw.stages[key].overrides).map(|mut m| {
+            m.region.clone_from(&spec.region);
+            m
+        });
+        let merged = match merged {
+            Ok(merged) => merged,
+            Err(diagnostics) => {
+                errors.extend(diagnostics.into_iter().map(|d| {
+                    let position = source_map.key(&d.path);
+                    d.at(position)
+                }));
+                continue;
+            }
+        };
+        let overlay = source_map.overlay(&prefix);
+        match model::validate_as(&merged, &overlay, Some(spec)) {
+            Ok(model) => models.push(model),
+            // The base is valid, so each problem is the stage's: say where it comes from.
+            Err(diagnostics) => errors.extend(diagnostics.into_iter().map(|mut d| {
+                let overridden = format!("{prefix}.{}", d.path);
+                if source_map.has(&overridden) {
+                    d.path = overridden;
+                } else {
+                    d.message = format!("stage `{key}`: {}", d.message);
+                }
+                d
+            })),
+        }
+    }
+    if errors.is_empty() {
+        Ok((models, source_map))
+    } else {
+        errors.sort_by_key(|d| d.position);
+        Err(Error::Manifest(errors))
+    }
 }
 
-/// What a build produces: every file of the project, and notes for the person running it.
+/// The stage commands mean without `--stage`: the one marked `default`, else the first.
+fn default_stage(models: &[model::Model]) -> usize {
+    models
+        .iter()
+        .position(|m| m.stage.as_ref().is_some_and(|s| s.default))
+        .unwrap_or(0)
+}
+
+/// What a build produces: every file of the project, notes for the person running it, and
+/// what deploying the selected stage involves.
 #[derive(Clone, Debug)]
 pub struct Output {
     pub files: Vec<GeneratedFile>,
     /// Things the user must do or know that no file can do for them.
     pub notes: Vec<String>,
-    /// The monthly cost estimate, from the same templates the files hold.
+    /// The selected stage (`--stage`, else the default one); `None` without stages.
+    pub stage: Option<model::StageSpec>,
+    /// Every stage's key, in order (empty without stages).
+    pub stages: Vec<String>,
+    /// The selected stage's monthly cost estimate, from the same templates the files hold.
     pub estimate: Result<cost::Estimate, cost::CostError>,
-    /// Which stacks, functions and parameters `gen deploy` deals with.
+    /// Which stacks, functions and parameters `gen deploy` deals with, for the selected stage.
     pub deploy: deploy::DeployPlan,
 }
 
 /// Manifest text → every file of the project, before any deployment. Deterministic: same
 /// text, same bytes.
 pub fn compile(text: &str) -> Result<Output, Error> {
-    compile_with(text, &outputs::Deployed::default())
+    compile_with(text, &outputs::Deployed::default(), None)
 }
 
-/// Like [`compile`], with what the last deployment recorded (the site's API URL comes from
-/// the stack whose outputs declare it).
-pub fn compile_with(text: &str, deployed: &outputs::Deployed) -> Result<Output, Error> {
-    let (model, source_map) = load_with_map(text)?;
-    let graph = constructs::synthesize(&model).map_err(|e| limit_error(e.into(), &source_map))?;
+/// Like [`compile`], with what the last deployments recorded (the site's API URL comes from
+/// the stack whose outputs declare it), for stage `stage` (`None`: the default one).
+pub fn compile_with(
+    text: &str,
+    deployed: &outputs::Deployed,
+    stage: Option<&str>,
+) -> Result<Output, Error> {
+    let (models, source_map) = load_stages(text)?;
+    let keys: Vec<String> = models
+        .iter()
+        .filter_map(|m| m.stage.as_ref().map(|s| s.key.to_string()))
+        .collect();
+    let selected = match stage {
+        None => default_stage(&models),
+        Some(given) => keys
+            .iter()
+            .position(|k| k == given)
+            .ok_or_else(|| Error::UnknownStage {
+                given: given.to_owned(),
+                known: keys.clone(),
+            })?,
+    };
+    let graphs = models
+        .iter()
+        .map(|m| constructs::synthesize(m).map_err(|e| limit_error(e.into(), &source_map)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let stages: Vec<_> = models.iter().zip(&graphs).collect();
     let files =
-        project::generate(&model, &graph, deployed).map_err(|e| limit_error(e, &source_map))?;
-    let estimate = cost::estimate(&model, graph.stacks(), &cost::PriceTable::builtin());
+        project::generate(&stages, selected, deployed).map_err(|e| limit_error(e, &source_map))?;
+    let (model, graph) = stages[selected];
     Ok(Output {
         files,
-        notes: notes(&model),
-        estimate,
-        deploy: deploy::DeployPlan::new(&model, &graph),
+        notes: notes(model),
+        stage: model.stage.clone(),
+        stages: keys,
+        estimate: cost::estimate(model, graph.stacks(), &cost::PriceTable::builtin()),
+        deploy: deploy::DeployPlan::new(model, graph),
     })
 }
 
@@ -93,7 +196,7 @@ fn notes(model: &model::Model) -> Vec<String> {
         } else {
             format!(
                 "; billing metrics exist only in us-east-1, so the alarm is in {} (a second stack, deployed to us-east-1)",
-                constructs::BILLING_TEMPLATE
+                layout::BILLING_TEMPLATE
             )
         };
         notes.push(format!(

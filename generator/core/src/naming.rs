@@ -172,7 +172,7 @@ pub struct NameProblem {
     /// The manifest entry whose key goes into the name (`functions.transcode`).
     pub path: String,
     pub error: NameError,
-    pub hint: &'static str,
+    pub hint: String,
 }
 
 /// Which alarm of a function.
@@ -369,8 +369,15 @@ impl Naming {
     /// new kind of name is checked by adding it here, next to its rule.
     pub fn problems(&self, model: &Model) -> Vec<NameProblem> {
         let mut problems = Vec::new();
+        // With a stage in every name, a shorter stage key is the other way out.
+        let staged = self.stage.is_some();
         let mut check = |path: String, name: Name, hint: &'static str| {
             if let Err(error) = name.check() {
+                let hint = if staged {
+                    format!("{hint}, or the stage key")
+                } else {
+                    hint.to_owned()
+                };
                 problems.push(NameProblem { path, error, hint });
             }
         };

@@ -75,7 +75,7 @@ mod tests {
 
     #[test]
     fn a_deployed_output_is_found_through_the_graph() {
-        let model = crate::load(crate::example::MANIFEST).unwrap();
+        let model = crate::load(&crate::example::unstaged()).unwrap();
         let graph = crate::constructs::synthesize(&model).unwrap();
         let api_url = crate::constructs::ids::api_url();
         let mut deployed = Deployed::default();

@@ -13,17 +13,7 @@ use crate::graph::{StackGraph, StackNode};
 use crate::model::{FunctionSpec, Key, Model};
 use crate::outputs::Deployed;
 
-/// Where things go in a user project (relative to the directory holding `gen.yaml`).
-pub mod layout {
-    pub const MANIFEST: &str = "gen.yaml";
-    pub const LEDGER: &str = ".gen/ledger.json";
-    pub const SCHEMA: &str = ".gen/manifest.schema.json";
-    pub const TEMPLATE: &str = crate::constructs::MAIN_TEMPLATE;
-    pub const BILLING_TEMPLATE: &str = crate::constructs::BILLING_TEMPLATE;
-    pub const POLICIES: &str = "policies";
-    pub const SITE: &str = "site";
-    pub const FUNCTIONS: &str = "functions";
-}
+pub use crate::layout;
 
 /// Who may change a file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
@@ -130,10 +120,12 @@ fn standalone_policy(
     (text, chars)
 }
 
-/// Every file of the project, sorted by path.
+/// Every file of the project, sorted by path: each stage's templates and policies, and the
+/// files all stages share (schema, functions workspace, site) from the `selected` stage, whose
+/// deployment `config.js` points at.
 pub fn generate(
-    model: &Model,
-    graph: &StackGraph,
+    stages: &[(&Model, &StackGraph)],
+    selected: usize,
     deployed: &Deployed,
 ) -> Result<Vec<GeneratedFile>, GenerateError> {
     let mut files = BTreeMap::new();
@@ -148,13 +140,51 @@ pub fn generate(
         );
     };
 
-    let mut policy_names = BTreeMap::new();
-    for synthesized in graph.stacks() {
+    let mut any_policy = false;
+    for (model, graph) in stages {
+        for (path, contents) in stack_files(model, graph)? {
+            any_policy |= path.starts_with(layout::POLICIES);
+            add(path, contents, Owner::Managed);
+        }
+    }
+    if any_policy {
         add(
-            synthesized.template_path.clone(),
-            synthesized.template.render()?,
+            format!("{}/README.md", layout::POLICIES),
+            POLICIES_README.to_owned(),
             Owner::Managed,
         );
+    }
+
+    let mut schema = to_pretty_json(&crate::manifest::json_schema());
+    schema.push('\n');
+    add(layout::SCHEMA.into(), schema, Owner::Managed);
+
+    let (model, graph) = stages[selected];
+    if let (Some(site), Some(auth)) = (&model.site, &model.auth) {
+        let api_url = deployed.output(graph, &constructs::ids::api_url());
+        for (path, contents, owner) in site_files(model, site, auth, api_url)? {
+            add(path, contents, owner);
+        }
+    }
+    if !model.functions.is_empty() {
+        let templates = Templates::new()?;
+        for (path, contents, owner) in templates.functions(model)? {
+            add(path, contents, owner);
+        }
+    }
+    Ok(files.into_values().collect())
+}
+
+/// One stage's templates and standalone policy documents (managed files).
+fn stack_files(model: &Model, graph: &StackGraph) -> Result<Vec<(String, String)>, GenerateError> {
+    let stage = model.stage.as_ref().map(|s| &s.key);
+    let mut out = Vec::new();
+    let mut policy_names = BTreeMap::new();
+    for synthesized in graph.stacks() {
+        out.push((
+            synthesized.template_path.clone(),
+            synthesized.template.render()?,
+        ));
         for record in &synthesized.policies {
             let (text, chars) = standalone_policy(synthesized, record);
             if let Some(limit) = record.limit.max_chars().filter(|max| chars > *max) {
@@ -174,38 +204,13 @@ pub fn generate(
                     record.name, synthesized.template_path
                 );
             }
-            add(
-                format!("{}/{}.json", layout::POLICIES, record.name),
+            out.push((
+                format!("{}/{}.json", layout::policies_dir(stage), record.name),
                 text,
-                Owner::Managed,
-            );
+            ));
         }
     }
-    if !policy_names.is_empty() {
-        add(
-            format!("{}/README.md", layout::POLICIES),
-            POLICIES_README.to_owned(),
-            Owner::Managed,
-        );
-    }
-
-    let mut schema = to_pretty_json(&crate::manifest::json_schema());
-    schema.push('\n');
-    add(layout::SCHEMA.into(), schema, Owner::Managed);
-
-    if let (Some(site), Some(auth)) = (&model.site, &model.auth) {
-        let api_url = deployed.output(graph, &constructs::ids::api_url());
-        for (path, contents, owner) in site_files(model, site, auth, api_url)? {
-            add(path, contents, owner);
-        }
-    }
-    if !model.functions.is_empty() {
-        let templates = Templates::new()?;
-        for (path, contents, owner) in templates.functions(model)? {
-            add(path, contents, owner);
-        }
-    }
-    Ok(files.into_values().collect())
+    Ok(out)
 }
 
 /// The website's templates (`site-template/` in the repository), with the path each renders
@@ -414,7 +419,12 @@ impl Templates {
             if model.auth.is_some() && key.as_str() == crate::model::AUTHORIZER_KEY {
                 // Security code: generated whole, never the user's to edit.
                 let mut context = tera::Context::new();
-                context.insert("function_name", model.naming.function(key).as_str());
+                context.insert(
+                    "function_name",
+                    crate::naming::Naming::new(&model.project)
+                        .function(key)
+                        .as_str(),
+                );
                 for (template, path) in AUTHORIZER_FILES {
                     out.push((
                         format!("{base}/{path}"),
@@ -498,7 +508,12 @@ fn function_context(model: &Model, key: &Key, spec: &FunctionSpec) -> tera::Cont
     let mut context = tera::Context::new();
     context.insert("key", key.as_str());
     context.insert("crate_name", &key.as_str());
-    context.insert("function_name", model.naming.function(key).as_str());
+    context.insert(
+        "function_name",
+        crate::naming::Naming::new(&model.project)
+            .function(key)
+            .as_str(),
+    );
     context.insert("s3_event", &!spec.s3_triggers.is_empty());
     let routes: Vec<String> = model
         .api

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use crate::build::{Builder, build_function};
 use crate::cloud::{Cloud, Doomed, Regional, StackOutcome};
 use crate::console::{self, Console};
+use crate::protection::{self, Protection};
 use crate::{DeployConfig, DeployError};
 use crate::{assets, diff};
 use stackgen_core::Output;
@@ -107,6 +108,7 @@ pub async fn deploy_app(
 ) -> Result<DeployReport, DeployError> {
     console::ensure_can_confirm(console, config.yes)?;
     let cloud = Cloud::connect(config.clone(), console).await?;
+    check_account(&cloud, output).await?;
     if let Some(note) = region_note(output, &config) {
         console.line(&note);
     }
@@ -131,6 +133,15 @@ pub async fn deploy_app(
         } else {
             (BTreeMap::new(), None)
         };
+        let protect = output.stage.as_ref().is_some_and(|s| s.protect);
+        let deployed_protection = regional
+            .describe_stack(&stack.name)
+            .await?
+            .map(|s| s.enable_termination_protection().unwrap_or(false));
+        if protect && deployed_protection.is_some() {
+            // Before the update runs, so the stack policy already guards it.
+            regional.set_protection(&stack.name, true).await?;
+        }
         let outcome = cloud
             .deploy_stack(
                 &regional,
@@ -150,6 +161,23 @@ pub async fn deploy_app(
             report.declined = true;
             return Ok(report);
         };
+        match protection::protection(protect, deployed_protection) {
+            Protection::Apply if deployed_protection.is_none() => {
+                regional.set_protection(&stack.name, true).await?;
+                console.line(&format!(
+                    "  {}: termination protection on; the stack policy denies replacing or deleting its data",
+                    stack.name
+                ));
+            }
+            Protection::Lift => {
+                regional.set_protection(&stack.name, false).await?;
+                console.line(&format!(
+                    "  {}: protection lifted (termination protection off, stack policy allows every update)",
+                    stack.name
+                ));
+            }
+            Protection::Apply | Protection::Leave => {}
+        }
         project
             .write_record(
                 &stack.outputs_path(),
@@ -159,6 +187,18 @@ pub async fn deploy_app(
         report.recorded.push(stack.name.clone());
     }
     Ok(report)
+}
+
+/// The stage's account guard: the first call of every command that touches a stage's stacks.
+async fn check_account(cloud: &Cloud<'_>, output: &Output) -> Result<(), DeployError> {
+    match &output.stage {
+        Some(stage) => {
+            cloud
+                .check_account(stage.key.as_str(), stage.account.as_deref())
+                .await
+        }
+        None => Ok(()),
+    }
 }
 
 /// A word when `--region` moves the main stack away from gen.yaml's region.
@@ -241,6 +281,7 @@ pub async fn diff_app(
     console: &dyn Console,
 ) -> Result<bool, DeployError> {
     let cloud = Cloud::connect(config.clone(), console).await?;
+    check_account(&cloud, output).await?;
     let mut differs = false;
     for stack in &output.deploy.stacks {
         let region = region_of(stack, &config);
@@ -298,8 +339,14 @@ pub async fn destroy_app(
     config: DeployConfig,
     console: &dyn Console,
 ) -> Result<DestroyReport, DeployError> {
+    if let Some(stage) = output.stage.as_ref().filter(|s| s.protect) {
+        return Err(DeployError::Protected {
+            stage: stage.key.to_string(),
+        });
+    }
     console::ensure_can_confirm(console, config.yes)?;
     let cloud = Cloud::connect(config.clone(), console).await?;
+    check_account(&cloud, output).await?;
     let mut doomed: Vec<(&StackTarget, String, Doomed)> = Vec::new();
     // Dependents first: the graph lists a stack before the ones that need it.
     for stack in output.deploy.stacks.iter().rev() {

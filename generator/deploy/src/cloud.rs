@@ -24,8 +24,9 @@ use crate::console::Console;
 use crate::status::{self, Goal, StackStatus};
 use crate::{DeployConfig, DeployError};
 use error::{
-    CREATE_STACK, DELETE_STACK, DESCRIBE_STACK_RESOURCES, DESCRIBE_STACKS, GET_TEMPLATE,
-    HEAD_OBJECT, PUT_OBJECT, classify, is_missing_stack,
+    CREATE_STACK, DELETE_STACK, DESCRIBE_STACK_RESOURCES, DESCRIBE_STACKS, GET_CALLER_IDENTITY,
+    GET_TEMPLATE, HEAD_OBJECT, PUT_OBJECT, SET_STACK_POLICY, UPDATE_TERMINATION_PROTECTION,
+    classify, is_missing_stack,
 };
 use stackgen_core::deploy::{StackOutputs, TOOLKIT_BUCKET_OUTPUT, TOOLKIT_STACK};
 
@@ -148,6 +149,54 @@ impl<'c> Cloud<'c> {
     async fn sleep(&self) {
         tokio::time::sleep(self.config.poll_interval).await;
     }
+
+    /// The account the credentials belong to (STS GetCallerIdentity: allowed to every
+    /// identity, so it cannot be denied by a policy).
+    pub async fn caller_account(&self) -> Result<String, DeployError> {
+        let mut config = aws_sdk_sts::config::Builder::from(&self.sdk);
+        if self.sdk.region().is_none() {
+            config = config.region(aws_config::Region::new("us-east-1"));
+        }
+        let sts = aws_sdk_sts::Client::from_conf(config.build());
+        let endpoint = self
+            .sdk
+            .endpoint_url()
+            .map_or_else(|| "AWS STS".to_owned(), str::to_owned);
+        let identity = sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| classify(GET_CALLER_IDENTITY, &endpoint, e))?;
+        identity
+            .account()
+            .map(str::to_owned)
+            .ok_or(DeployError::Aws {
+                operation: "GetCallerIdentity",
+                message: "the answer names no account".to_owned(),
+            })
+    }
+
+    /// Refuses, before anything is built or changed, credentials of another account than the
+    /// stage's.
+    pub async fn check_account(
+        &self,
+        stage: &str,
+        expected: Option<&str>,
+    ) -> Result<(), DeployError> {
+        let Some(expected) = expected else {
+            return Ok(());
+        };
+        let actual = self.caller_account().await?;
+        if crate::protection::account_matches(Some(expected), &actual) {
+            Ok(())
+        } else {
+            Err(DeployError::WrongAccount {
+                stage: stage.to_owned(),
+                expected: expected.to_owned(),
+                actual,
+            })
+        }
+    }
 }
 
 /// A stack's status; a stack without one (never seen) reads as `UNKNOWN`.
@@ -167,6 +216,26 @@ fn outputs_of(stack: &cfn::types::Stack) -> StackOutputs {
 }
 
 impl Regional {
+    /// Termination protection and the stack policy of a protected stage on (`protect`), or
+    /// both lifted.
+    pub async fn set_protection(&self, name: &str, protect: bool) -> Result<(), DeployError> {
+        self.cfn
+            .set_stack_policy()
+            .stack_name(name)
+            .stack_policy_body(crate::protection::stack_policy(protect))
+            .send()
+            .await
+            .map_err(|e| classify(SET_STACK_POLICY, &self.endpoint, e))?;
+        self.cfn
+            .update_termination_protection()
+            .stack_name(name)
+            .enable_termination_protection(protect)
+            .send()
+            .await
+            .map_err(|e| classify(UPDATE_TERMINATION_PROTECTION, &self.endpoint, e))?;
+        Ok(())
+    }
+
     pub async fn describe_stack(
         &self,
         name: &str,

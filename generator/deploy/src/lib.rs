@@ -18,6 +18,7 @@ pub mod cloud;
 pub mod console;
 pub mod diff;
 pub mod events;
+pub mod protection;
 pub mod status;
 
 use std::time::Duration;
@@ -105,6 +106,20 @@ pub enum DeployError {
         "stdin is not a terminal, so gen cannot ask before changing the stack: rerun with --yes to go ahead"
     )]
     NeedsYes,
+    /// The credentials are another account's than the stage names: nothing was done.
+    #[error(
+        "stage {stage} deploys to account {expected}, but the credentials are account {actual}'s: nothing was built or changed\n  = hint: use credentials of account {expected} (e.g. AWS_PROFILE), or correct `stages.{stage}.account` in gen.yaml"
+    )]
+    WrongAccount {
+        stage: String,
+        expected: String,
+        actual: String,
+    },
+    /// `gen destroy` of a protected stage.
+    #[error(
+        "stage {stage} is protected (`protect: true`): gen destroy will not delete it\n  = hint: to destroy it deliberately, set `protect: false` under `stages.{stage}` in gen.yaml, run `gen deploy --stage {stage}` (it lifts termination protection and the stack policy), then `gen destroy --stage {stage}`"
+    )]
+    Protected { stage: String },
     #[error("{0}")]
     Io(String),
 }

@@ -2,7 +2,7 @@
 //! `AWS/Billing` metrics only in us-east-1, so an app elsewhere gets a second, us-east-1
 //! template with its own alerts topic.
 
-use super::{BILLING_TEMPLATE, Stack, alerts, ids};
+use super::{Stack, alerts, ids};
 use crate::cfn::{LogicalId, Resource, Value};
 use crate::graph::{StackNode, StackRole};
 use crate::map;
@@ -73,5 +73,5 @@ fn separate_stack(model: &Model, billing: &BillingSpec) -> StackNode {
         "billing-alerts",
     );
     add_alarm(&mut stack, billing, &topic);
-    stack.finish(StackRole::Billing, BILLING_TEMPLATE)
+    stack.finish(StackRole::Billing)
 }

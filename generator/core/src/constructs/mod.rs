@@ -22,11 +22,6 @@ use crate::model::{BucketName, Key, LOG_BUCKET_KEY, Model};
 use crate::naming::Naming;
 use policy::PolicyRecord;
 
-/// Where the main template goes, and the us-east-1 billing template when the app lives
-/// elsewhere (billing metrics exist only in us-east-1).
-pub const MAIN_TEMPLATE: &str = "infra/template.json";
-pub const BILLING_TEMPLATE: &str = "infra/billing-us-east-1.template.json";
-
 /// The constructs of the app's stack: each reads its own part of the model. A new construct
 /// is its file with a `synthesize` and one line here. The order changes no byte (resources,
 /// outputs and policy files are sorted); it is the order a reader meets them.
@@ -51,7 +46,7 @@ pub fn synthesize(model: &Model) -> Result<StackGraph, TemplateError> {
     for construct in APP_CONSTRUCTS {
         construct(&mut app);
     }
-    let mut stacks = vec![app.finish(StackRole::App, MAIN_TEMPLATE)];
+    let mut stacks = vec![app.finish(StackRole::App)];
     stacks.extend(OWN_STACKS.iter().filter_map(|own| own(model)));
     StackGraph::new(stacks)
 }
@@ -77,12 +72,13 @@ impl<'a> Stack<'a> {
     }
 
     /// The stack's node in the graph (which links and checks it).
-    pub fn finish(self, role: StackRole, path: &str) -> StackNode {
+    pub fn finish(self, role: StackRole) -> StackNode {
+        let stage = self.model.stage.as_ref().map(|s| &s.key);
         StackNode {
             name: self.model.naming.stack(role.clone()).into_string(),
+            template_path: crate::layout::template(stage, &role),
             role,
             region: self.region,
-            template_path: path.to_owned(),
             template: self.template,
             policies: self.policies,
             known: self.known,

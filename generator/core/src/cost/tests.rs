@@ -231,10 +231,11 @@ fn manifests() -> Vec<(&'static str, String)> {
         ),
     ];
     let mut all: Vec<(&str, String)> = valid.iter().map(|(n, m)| (*n, (*m).to_owned())).collect();
-    all.push(("example", crate::example::MANIFEST.to_owned()));
+    all.push(("example", crate::example::unstaged()));
+    all.push(("example (staged)", crate::example::MANIFEST.to_owned()));
     all.push((
         "example in eu-west-1",
-        crate::example::MANIFEST.replace("region: us-east-1", "region: eu-west-1"),
+        crate::example::unstaged().replace("region: us-east-1", "region: eu-west-1"),
     ));
     all.push(("scenario", SCENARIO.to_owned()));
     all

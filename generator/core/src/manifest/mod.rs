@@ -6,6 +6,7 @@
 
 mod parse;
 mod source_map;
+pub mod stage;
 
 use std::collections::BTreeMap;
 
@@ -14,6 +15,7 @@ use serde::Deserialize;
 
 pub use parse::parse;
 pub use source_map::{Position, SourceMap};
+pub use stage::{Overrides, Stage};
 
 /// Lowercase letters, digits and hyphens, starting with a letter; used for project, bucket and
 /// function keys because they become parts of AWS physical names.
@@ -101,6 +103,14 @@ pub struct Manifest {
     /// figure has a default; set the ones you know.
     #[serde(default)]
     pub usage: Usage,
+
+    /// Environments of the app deployed side by side, by key (`dev`, `prod`; short: the key
+    /// goes into every physical name, `<project>-<stage>-<key>`). Each stage is the same app
+    /// with its own settings (`overrides`), region, account guard and protection. Without
+    /// stages the app is one stack named after the project.
+    #[serde(default)]
+    #[schemars(extend("propertyNames" = { "pattern": KEY_PATTERN, "maxLength": 12 }))]
+    pub stages: BTreeMap<String, Stage>,
 }
 
 /// A secret. By default CloudFormation creates it with a random password (named

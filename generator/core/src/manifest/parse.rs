@@ -46,7 +46,13 @@ fn diagnose(text: &str, error: &YamlError, path: String, source_map: &SourceMap)
             field, expected, ..
         } => Diagnostic::new(&path, format!("unknown field `{field}`"))
             .expected(one_of(expected))
-            .maybe_hint(did_you_mean_hint(field, expected.iter().copied())),
+            .maybe_hint(
+                did_you_mean_hint(field, expected.iter().copied()).or_else(|| {
+                    // A stage's overrides take values only: say why a shape field is refused.
+                    path.contains(".overrides")
+                        .then(|| super::stage::SHAPE_HINT.to_owned())
+                }),
+            ),
         YamlError::SerdeUnknownVariant {
             variant, expected, ..
         } => Diagnostic::new(&path, format!("unknown value `{variant}`"))

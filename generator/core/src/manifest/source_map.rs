@@ -86,6 +86,26 @@ impl SourceMap {
         }
     }
 
+    /// The map a stage's merged manifest is validated with: paths its overrides set (under
+    /// `prefix`, e.g. `stages.prod.overrides`) point at the override, the rest at the base.
+    pub fn overlay(&self, prefix: &str) -> SourceMap {
+        let mut map = self.clone();
+        let strip = format!("{prefix}.");
+        for (from, to) in [(&self.values, &mut map.values), (&self.keys, &mut map.keys)] {
+            for (path, position) in from {
+                if let Some(rest) = path.strip_prefix(&strip) {
+                    to.insert(rest.to_owned(), *position);
+                }
+            }
+        }
+        map
+    }
+
+    /// Whether the text has a value at exactly `path`.
+    pub fn has(&self, path: &str) -> bool {
+        self.values.contains_key(path)
+    }
+
     /// Where the key of the entry at `path` stands (for errors about a name itself).
     pub fn key(&self, path: &str) -> Option<Position> {
         self.keys.get(path).copied().or_else(|| self.value(path))

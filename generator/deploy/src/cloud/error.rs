@@ -37,6 +37,12 @@ pub(super) const EXECUTE_CHANGE_SET: Call =
 pub(super) const DELETE_CHANGE_SET: Call =
     call("DeleteChangeSet", "cloudformation:DeleteChangeSet");
 pub(super) const GET_TEMPLATE: Call = call("GetTemplate", "cloudformation:GetTemplate");
+pub(super) const GET_CALLER_IDENTITY: Call = call("GetCallerIdentity", "sts:GetCallerIdentity");
+pub(super) const UPDATE_TERMINATION_PROTECTION: Call = call(
+    "UpdateTerminationProtection",
+    "cloudformation:UpdateTerminationProtection",
+);
+pub(super) const SET_STACK_POLICY: Call = call("SetStackPolicy", "cloudformation:SetStackPolicy");
 pub(super) const HEAD_OBJECT: Call = call(
     "HeadObject",
     "s3:GetObject (and s3:ListBucket, or a missing object reads as 403)",

@@ -75,7 +75,7 @@ fn deployment_waits_for_every_method_and_the_stage_logs_and_throttles() {
 
 #[test]
 fn a_route_change_makes_a_new_deployment() {
-    let changed = crate::example::MANIFEST.replace("GET /user-profile:", "GET /profile:");
+    let changed = crate::example::unstaged().replace("GET /user-profile:", "GET /profile:");
     let model = crate::load(&changed).unwrap();
     let t2 = crate::constructs::synthesize(&model)
         .unwrap()

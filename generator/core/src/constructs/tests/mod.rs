@@ -20,7 +20,7 @@ pub fn synth(manifest: &str) -> Vec<J> {
 
 /// The example's main template as JSON.
 pub fn example() -> J {
-    synth(crate::example::MANIFEST).remove(0)
+    synth(&crate::example::unstaged()).remove(0)
 }
 
 /// The template's resources of one type, by logical ID.
