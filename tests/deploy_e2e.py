@@ -41,6 +41,12 @@ Secrets Manager, API Gateway, SQS, SNS), not only through gen's own output:
      is gone; each DeletionPolicy Retain resource is listed with its physical id and still
      exists; the others (functions, API, roles, policies, users, groups, topic, trail) are
      gone; the outputs record is removed; apiUrl is null again; `gen diff` says not deployed.
+  5b. stages (the example as shipped, dev and prod): deploy without --stage is refused with
+     the list; a prod that names another account is refused before any build; both stages
+     deploy into one account with no shared physical name, each function with its stage's
+     memory; prod has termination protection and a stack policy denying Update:Replace and
+     Update:Delete on data-holding types; `gen destroy --stage prod` is refused; destroying
+     dev leaves every prod resource in place.
   6. an app in eu-west-1 with a billing alarm and no functions: two stacks (the main one in
      eu-west-1, <name>-billing in us-east-1), both recorded; cargo never runs (CARGO points
      at a script that records any call); then destroyed.
@@ -443,6 +449,24 @@ def edit_manifest(project: Path, change: Callable[[dict], None]) -> None:
     path.write_text(yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True))
 
 
+def without_stages(text: str) -> str:
+    """The example's manifest without its `stages:` section (kept last) and the comment above
+    it, as stackgen_core::example::without_stages does."""
+    lines = text.split("\n")
+    if "stages:" not in lines:
+        return text
+    start = lines.index("stages:")
+    cut = start
+    while cut > 0 and lines[cut - 1].startswith("#"):
+        cut -= 1
+    kept = lines[:cut]
+    while kept and kept[-1] == "":
+        kept.pop()
+    rest = next((i for i in range(start + 1, len(lines))
+                 if lines[i] and not lines[i].startswith((" ", "#"))), len(lines))
+    return "\n".join(kept + [""] + lines[rest:]).rstrip() + "\n"
+
+
 def function_resources(template: dict) -> dict[str, dict]:
     """FunctionName -> {logical, parameter} for each Lambda function of the template."""
     found = {}
@@ -555,7 +579,8 @@ class E2E:
         env["CARGO"] = str(self.fake_cargo)
         return env
 
-    def new_project(self, parent: str, name: str) -> Path:
+    def new_project(self, parent: str, name: str, stages: bool = False) -> Path:
+        """`gen new`: the example, by default without its stages (one stack named `name`)."""
         assert self.gen is not None
         where = self.tmp / parent
         where.mkdir()
@@ -563,6 +588,12 @@ class E2E:
         result = self.gen.run(["new", str(project), "--name", name], cwd=where)
         self.rep.require(result.code == 0 and (project / "gen.yaml").is_file(),
                          f"`gen new` {name}: exit 0, gen.yaml written", result.dump())
+        if not stages:
+            manifest = project / "gen.yaml"
+            manifest.write_text(without_stages(manifest.read_text()))
+            result = self.gen.run(["build"], cwd=project)
+            self.rep.require(result.code == 0 and (project / "infra" / "template.json").is_file(),
+                             f"{name} without stages: gen build exit 0, infra/template.json", result.dump())
         if self.args.lock:
             shutil.copyfile(self.args.lock, project / "functions" / "Cargo.lock")
         return project
@@ -997,6 +1028,83 @@ class E2E:
                       f"retained bucket {bucket}: listed and still exists")
         rep.check(not self.cargo_marker.exists(), "destroy built nothing either")
 
+    # ---- 5b: stages
+
+    def stages(self) -> None:
+        """The example as shipped: dev and prod of one app in one account and region."""
+        rep, aws, gen = self.rep, self.aws, self.gen
+        assert aws is not None and gen is not None
+        rep.section("5b. stages: dev and prod side by side, an account guard, a protected prod")
+        self.moto.reset()
+        name = "vid"
+        project = self.new_project("stages", name, stages=True)
+        dev, prod = f"{name}-dev", f"{name}-prod"
+        deploy = ["deploy", "--yes", "--builder", "cargo"]
+
+        result = gen.run(["deploy", "--yes"], cwd=project)
+        rep.check(result.code == 2 and "say which with --stage" in result.err
+                  and "dev, prod" in result.err and aws.stack(dev) is None and aws.stack(prod) is None,
+                  "deploy without --stage: exit 2, lists the stages, creates nothing", result.dump(5))
+
+        # A stage that names another account stops before anything is built.
+        def foreign(m: dict) -> None:
+            m["stages"]["prod"]["account"] = "111111111111"
+        edit_manifest(project, foreign)
+        if self.cargo_marker.exists():
+            self.cargo_marker.unlink()
+        result = gen.run(["deploy", "--stage", "prod", "--yes"], cwd=project,
+                         env=self.no_cargo_env(self.moto.endpoint), timeout=QUICK_TIMEOUT_S)
+        rep.check(result.code == 2 and "111111111111" in result.err and ACCOUNT_ID in result.err
+                  and "nothing was built" in result.err,
+                  "prod with account 111111111111 and credentials of 123456789012: exit 2, both named",
+                  result.dump(5))
+        rep.check(not self.cargo_marker.exists() and aws.stack(prod) is None,
+                  "refused before any build or change (cargo never ran, no stack)")
+
+        def own(m: dict) -> None:
+            m["stages"]["prod"]["account"] = ACCOUNT_ID
+        edit_manifest(project, own)
+        for stage, stack in (("dev", dev), ("prod", prod)):
+            result = gen.run(deploy + ["--stage", stage], cwd=project, timeout=DEPLOY_TIMEOUT_S)
+            rep.require(result.code == 0, f"gen deploy --stage {stage}: exit 0", result.dump())
+            described = aws.stack(stack)
+            rep.equal(f"stack {stack}: status", described and described["StackStatus"], "CREATE_COMPLETE")
+            self.check_outputs_record(stage, project, stack, "us-east-1")
+        lam = aws("lambda")
+        for stage, memory in (("dev", 512), ("prod", 2048)):
+            config = lam.get_function_configuration(FunctionName=f"{name}-{stage}-transcode")
+            rep.equal(f"{name}-{stage}-transcode: that stage's memory", config["MemorySize"], memory)
+        dev_rows, prod_rows = aws.resources(dev), aws.resources(prod)
+        clash = ({r["PhysicalResourceId"] for r in dev_rows.values()}
+                 & {r["PhysicalResourceId"] for r in prod_rows.values()})
+        rep.check(not clash, "no physical name is shared by the two stages", str(sorted(clash)))
+
+        described = aws.stack(prod) or {}
+        rep.equal("prod: termination protection", described.get("EnableTerminationProtection"), True)
+        policy = json.loads(aws("cloudformation").get_stack_policy(StackName=prod).get("StackPolicyBody") or "{}")
+        denies = [st for st in policy.get("Statement", []) if st.get("Effect") == "Deny"]
+        rep.check(bool(denies) and set(denies[0]["Action"]) == {"Update:Replace", "Update:Delete"}
+                  and "AWS::S3::Bucket" in denies[0]["Condition"]["StringEquals"]["ResourceType"],
+                  "prod: the stack policy denies replacing or deleting data-holding resources", str(policy))
+        rep.equal("dev: no termination protection", (aws.stack(dev) or {}).get("EnableTerminationProtection"), False)
+
+        result = gen.run(["destroy", "--stage", "prod", "--yes"], cwd=project)
+        rep.check(result.code == 2 and "protected" in result.err and "protect: false" in result.err,
+                  "gen destroy --stage prod: exit 2, protected, says how to lift it", result.dump(5))
+        rep.check(aws.stack(prod) is not None, "prod is still there")
+
+        result = gen.run(["destroy", "--stage", "dev", "--yes"], cwd=project)
+        rep.require(result.code == 0, "gen destroy --stage dev: exit 0", result.dump())
+        rep.check(aws.stack(dev) is None, "dev's stack is gone")
+        after = aws.resources(prod)
+        rep.equal("every prod resource is still in its stack", sorted(after), sorted(prod_rows))
+        for logical, row in sorted(prod_rows.items()):
+            probe = existence_probe(aws, row["ResourceType"], row["PhysicalResourceId"])
+            if probe is not None:
+                rep.check(exists(probe), f"prod {row['ResourceType']} {row['PhysicalResourceId']} still exists")
+        rep.check(outputs_record(project, prod).is_file() and not outputs_record(project, dev).exists(),
+                  "prod's outputs record stays, dev's is removed")
+
     # ---- 7a: unreachable endpoint
 
     def unreachable(self) -> None:
@@ -1086,7 +1194,7 @@ class E2E:
         self.moto.start(server_env)
         self.aws = Aws(self.moto.endpoint)
         self.gen = Gen(self.args.gen, self.base_env(self.moto.endpoint))
-        for scenario in (self.lifecycle, self.two_regions, self.unreachable, self.rejected):
+        for scenario in (self.lifecycle, self.stages, self.two_regions, self.unreachable, self.rejected):
             try:
                 scenario()
             except StepFailed as exc:

@@ -22,6 +22,8 @@ moto's server starts. Each one says which AWS behaviour it restores.
      AWS::CloudTrail::Trail (an output names its Arn).
   5. Model fixes: IAM User Groups/Tags/update, IAM ManagedPolicy update and
      delete, ApiGateway Method (MOCK integrations), RestApi delete.
+  6. Termination protection: UpdateTerminationProtection (moto lacked the call),
+     and DeleteStack refuses a protected stack (moto kept the flag but deleted).
 
 Types moto still ignores (e.g. BucketPolicy, Alarm, MetricFilter, Stage,
 Authorizer, GatewayResponse, Subscription, TopicPolicy) stay ignored.
@@ -46,6 +48,7 @@ from moto.cloudformation.models import Change, ChangeSet, CloudFormationBackend,
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.cloudtrail.models import cloudtrail_backends
 from moto.core.common_models import CloudFormationModel
+from moto.core.responses import ActionResult
 from moto.iam.models import IAMBackend, ManagedPolicy, User, iam_backends
 from moto.secretsmanager.models import secretsmanager_backends
 from moto.utilities.utils import get_partition
@@ -714,6 +717,32 @@ Method.create_from_cloudformation_json = classmethod(_method_create)  # type: ig
 Method.update_from_cloudformation_json = classmethod(_method_update)  # type: ignore[method-assign,assignment]
 Method.delete = _method_delete  # type: ignore[attr-defined]
 RestAPI.delete = _rest_api_delete  # type: ignore[attr-defined]
+
+
+def _update_termination_protection(self: CloudFormationResponse) -> Any:
+    """UpdateTerminationProtection sets the stack's flag (DescribeStacks reports it as
+    EnableTerminationProtection); moto had no such call."""
+    stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
+    stack.enable_termination_protection = str(self._get_param("EnableTerminationProtection")).lower() == "true"
+    return ActionResult({"StackId": stack.stack_id})
+
+
+_original_delete_stack = CloudFormationBackend.delete_stack
+
+
+def _delete_stack(self: CloudFormationBackend, name_or_stack_id: str) -> None:
+    """DeleteStack of a stack with termination protection is a ValidationError (moto
+    deleted it)."""
+    stack = next((s for s in self.stacks.values()
+                  if name_or_stack_id in (s.name, s.stack_id) and s.status != "DELETE_COMPLETE"), None)
+    if stack is not None and getattr(stack, "enable_termination_protection", False):
+        raise ValidationError(
+            message=f"Stack [{stack.name}] cannot be deleted while TerminationProtection is enabled")
+    _original_delete_stack(self, name_or_stack_id)
+
+
+CloudFormationResponse.update_termination_protection = _update_termination_protection  # type: ignore[attr-defined]
+CloudFormationBackend.delete_stack = _delete_stack  # type: ignore[method-assign]
 
 
 if __name__ == "__main__":

@@ -115,7 +115,7 @@ def intrinsic_paths(value: Any, path: str = "") -> list[str]:
 def template_policy_counts(project: Path) -> tuple[int, int]:
     """(non-trust, trust) policy documents in the project's infra/*.json."""
     plain = trust = 0
-    for tpl in sorted((project / "infra").glob("*.json")):
+    for tpl in sorted((project / "infra").rglob("*.json")):
         try:
             resources = json.loads(tpl.read_text()).get("Resources", {})
         except (ValueError, AttributeError):
@@ -158,7 +158,7 @@ def main(argv: list[str]) -> int:
                 errors.append(f"{project}: not a directory")
                 continue
             want_plain, want_trust = template_policy_counts(project)
-            files = sorted(p for p in (project / "policies").glob("*.json") if p.is_file())
+            files = sorted(p for p in (project / "policies").rglob("*.json") if p.is_file())
             trust = [p for p in files if p.name.endswith(TRUST_SUFFIX)]
             plain = [p for p in files if not p.name.endswith(TRUST_SUFFIX)]
             print(
