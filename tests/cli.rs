@@ -218,5 +218,5 @@ fn cost_in_a_region_without_prices_names_the_ones_with_prices() {
     // A build still works, and says why there is no estimate.
     let build = run(tmp.path(), &["build"]);
     assert_code(&build, 0);
-    assert!(stdout(&build).contains("no price data for this region"));
+    assert!(stdout(&build).contains("no estimate: no prices for region `ap-south-1`"));
 }

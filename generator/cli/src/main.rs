@@ -455,12 +455,17 @@ fn build_summary(plan: &ledger::Plan, output: &stackgen_core::Output, written: u
             format!("{} has {resources} resources", f.path)
         })
         .collect();
+    let stage = output
+        .stage
+        .as_ref()
+        .map(|s| format!(" --stage {}", s.key))
+        .unwrap_or_default();
     let monthly = match &output.estimate {
         Ok(estimate) => format!(
-            "estimated {}/month (gen cost)",
+            "estimated {}/month (gen cost{stage})",
             stackgen_core::cost::money(estimate.total_usd)
         ),
-        Err(_) => "no price data for this region".to_owned(),
+        Err(error) => format!("no estimate: {error}"),
     };
     format!(
         "gen build: {} created, {} updated, {} unchanged, {} removed ({written} file writes; {}; {monthly})",

@@ -472,3 +472,84 @@ fn section<'m, T>(
     }
     section.as_mut()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = "name: demo
+region: us-east-1
+functions:
+  worker:
+    memory: 256
+    environment: {MODE: slow, KEEP: yes}
+    alarm: {threshold: 5}
+alerts:
+  emails: [dev@example.com]
+usage:
+  functions:
+    worker: {invocations_per_month: 10, average_duration_ms: 50}
+stages:
+  prod:
+    overrides:
+      functions:
+        worker:
+          memory: 2048
+          environment: {MODE: fast}
+          alarm: {period_seconds: 60}
+      alerts:
+        emails: [oncall@example.com]
+      usage:
+        functions:
+          worker: {invocations_per_month: 1000}
+";
+
+    fn merged(text: &str, stage: &str) -> Result<Manifest, Vec<Diagnostic>> {
+        let (manifest, _) = crate::manifest::parse(text).expect("parses");
+        apply(&manifest, stage, &manifest.stages[stage].overrides)
+    }
+
+    #[test]
+    fn values_are_merged_onto_the_base_and_nothing_else_moves() {
+        let m = merged(BASE, "prod").unwrap();
+        let worker = &m.functions["worker"];
+        assert_eq!(worker.memory, 2048);
+        // Maps merge key by key; the base's other keys stay.
+        assert_eq!(worker.environment["MODE"], "fast");
+        assert_eq!(worker.environment["KEEP"], "yes");
+        // Alarm fields merge one by one.
+        let alarm = worker.alarm.as_ref().unwrap();
+        assert_eq!((alarm.threshold, alarm.period_seconds), (Some(5), Some(60)));
+        // Lists are replaced whole.
+        assert_eq!(m.alerts.as_ref().unwrap().emails, ["oncall@example.com"]);
+        let usage = &m.usage.functions["worker"];
+        assert_eq!(
+            (usage.invocations_per_month, usage.average_duration_ms),
+            (Some(1000), Some(50))
+        );
+        assert!(
+            m.stages.is_empty(),
+            "a stage's manifest has no stages of its own"
+        );
+        assert_eq!(m.functions.len(), 1);
+    }
+
+    #[test]
+    fn overrides_of_what_the_base_lacks_are_refused_each_at_its_path() {
+        let text = BASE.replace(
+            "        worker:\n          memory: 2048",
+            "        wroker:\n          memory: 2048",
+        ) + "      billing: {monthly_limit_usd: 9}\n";
+        let errors = merged(&text, "prod").unwrap_err();
+        let paths: Vec<&str> = errors.iter().map(|d| d.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "stages.prod.overrides.functions.wroker",
+                "stages.prod.overrides.billing"
+            ]
+        );
+        assert_eq!(errors[0].hint.as_deref(), Some("did you mean `worker`?"));
+        assert_eq!(errors[1].hint.as_deref(), Some(SHAPE_HINT));
+    }
+}
