@@ -233,16 +233,26 @@ fn bench_case(case: &Case, runs: usize) -> LastRun {
         }
     );
     let (files, bytes) = after.written_since(&before);
-    let template = dir.join("infra/template.json");
-    let template_info = match fs::read_to_string(&template) {
-        Ok(json) => format!(
-            "{} resources, {} bytes",
+    // infra/template.json, or one per stage (infra/<stage>/template.json).
+    let mut templates: Vec<_> = walkdir::WalkDir::new(dir.join("infra"))
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .collect();
+    templates.sort();
+    if templates.is_empty() {
+        println!("  infra/: no template");
+    }
+    for template in templates {
+        let json = fs::read_to_string(&template).unwrap_or_default();
+        println!(
+            "  {}: {} resources, {} bytes",
+            template.strip_prefix(dir).unwrap_or(&template).display(),
             count_resources(&json).map_or_else(|| "?".to_owned(), |n| n.to_string()),
             json.len()
-        ),
-        Err(_) => "none".to_owned(),
-    };
-    println!("  infra/template.json: {template_info}");
+        );
+    }
     println!(
         "  written by the last run: {files} file(s), {bytes} bytes (project output on disk: {} files, {} bytes)",
         after.files.len().saturating_sub(1),
