@@ -11,6 +11,7 @@ mod error;
 #[cfg(test)]
 mod fake;
 mod follow;
+mod retained;
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -43,6 +44,10 @@ pub struct Regional {
     pub region: String,
     cfn: cfn::Client,
     s3: s3::Client,
+    // Only to see whether what a deleted stack kept still exists (`retained.rs`).
+    logs: aws_sdk_cloudwatchlogs::Client,
+    secrets: aws_sdk_secretsmanager::Client,
+    sqs: aws_sdk_sqs::Client,
     /// Where requests go, for error messages.
     endpoint: String,
 }
@@ -119,6 +124,21 @@ impl<'c> Cloud<'c> {
                 .region(region_value.clone())
                 .build(),
         );
+        let logs = aws_sdk_cloudwatchlogs::Client::from_conf(
+            aws_sdk_cloudwatchlogs::config::Builder::from(&self.sdk)
+                .region(region_value.clone())
+                .build(),
+        );
+        let secrets = aws_sdk_secretsmanager::Client::from_conf(
+            aws_sdk_secretsmanager::config::Builder::from(&self.sdk)
+                .region(region_value.clone())
+                .build(),
+        );
+        let sqs = aws_sdk_sqs::Client::from_conf(
+            aws_sdk_sqs::config::Builder::from(&self.sdk)
+                .region(region_value.clone())
+                .build(),
+        );
         let s3 = s3::Client::from_conf(
             s3::config::Builder::from(&self.sdk)
                 .region(region_value)
@@ -134,6 +154,9 @@ impl<'c> Cloud<'c> {
             region: region.to_owned(),
             cfn,
             s3,
+            logs,
+            secrets,
+            sqs,
             endpoint,
         }
     }

@@ -19,6 +19,7 @@ pub mod console;
 pub mod diff;
 pub mod events;
 pub mod protection;
+pub mod retained;
 pub mod status;
 
 use std::time::Duration;
@@ -120,6 +121,15 @@ pub enum DeployError {
         "stage {stage} is protected (`protect: true`): gen destroy will not delete it\n  = hint: to destroy it deliberately, set `protect: false` under `stages.{stage}` in gen.yaml, run `gen deploy --stage {stage}` (it lifts termination protection and the stack policy), then `gen destroy --stage {stage}`"
     )]
     Protected { stage: String },
+    /// A fresh create would collide with resources a deleted stack of the same name kept:
+    /// refused before anything was built, uploaded or changed.
+    #[error("{}", retained::refusal(.stack, .region, .template_path, .blockers))]
+    RetainedInTheWay {
+        stack: String,
+        region: String,
+        template_path: String,
+        blockers: Vec<retained::Blocker>,
+    },
     #[error("{0}")]
     Io(String),
 }
