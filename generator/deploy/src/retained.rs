@@ -261,7 +261,7 @@ pub const IMPORT_GUIDE: &str =
 /// `template_path`: the stack's template in the project, where the import template comes from.
 pub fn refusal(stack: &str, region: &str, template_path: &str, blockers: &[Blocker]) -> String {
     let mut text = format!(
-        "stack {stack} ({region}) cannot be created: {} resource(s) a deleted stack of that name kept (DeletionPolicy: Retain) still exist under the names its template gives them, so CloudFormation would stop on \"already exists\" halfway through; nothing was built, uploaded or changed",
+        "stack {stack} ({region}) cannot be created: {} resource(s) an earlier stack of that name kept (DeletionPolicy: Retain) when it was deleted or rolled back still exist under the names its template gives them, so CloudFormation would stop on \"already exists\" halfway through; nothing was built, uploaded or changed",
         blockers.len()
     );
     let type_width = blockers
@@ -539,7 +539,7 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
             lines[0],
-            "stack vid-dev (us-east-1) cannot be created: 2 resource(s) a deleted stack of that name kept (DeletionPolicy: Retain) still exist under the names its template gives them, so CloudFormation would stop on \"already exists\" halfway through; nothing was built, uploaded or changed"
+            "stack vid-dev (us-east-1) cannot be created: 2 resource(s) an earlier stack of that name kept (DeletionPolicy: Retain) when it was deleted or rolled back still exist under the names its template gives them, so CloudFormation would stop on \"already exists\" halfway through; nothing was built, uploaded or changed"
         );
         assert_eq!(
             lines[1..6],
