@@ -3,8 +3,10 @@
 //!
 //! This file: the connection, the region's clients, stack lookups, uploads, the toolkit stack,
 //! deleting a stack. `change_set.rs`: deploying a stack through a change set, step by step.
-//! `follow.rs`: following a stack operation's events. `error.rs`: which call failed and why.
-//! What a status means and what to do about it is decided in [`crate::status`].
+//! `follow.rs`: following a stack operation's events. `retained.rs`: before a fresh create,
+//! what a deleted stack of the name kept and whether it still exists. `error.rs`: which call
+//! failed and why. What a status means and what to do about it is decided in
+//! [`crate::status`]; which kept resources are in the way, in [`crate::retained`].
 
 mod change_set;
 mod error;

@@ -1,6 +1,6 @@
 //! The deploy edge: everything `gen deploy`, `gen diff` and `gen destroy` do to the outside
 //! world — cargo builds, S3 uploads, CloudFormation calls — with errors that say which call
-//! failed, why, and what to do. What to deploy comes from the pure [`stackgen_core::deploy`] and this crate's pure modules ([`changes`], [`diff`], [`assets`], [`status`], [`events`]).
+//! failed, why, and what to do. What to deploy comes from the pure [`stackgen_core::deploy`] and this crate's pure modules ([`changes`], [`diff`], [`assets`], [`status`], [`events`], [`retained`]).
 //!
 //! This crate never prints, prompts or reads stdin: progress and questions go through a
 //! [`console::Console`], which the `gen` binary implements for a terminal (the cargo builds
