@@ -47,6 +47,10 @@ Secrets Manager, API Gateway, SQS, SNS), not only through gen's own output:
      memory; prod has termination protection and a stack policy denying Update:Replace and
      Update:Delete on data-holding types; `gen destroy --stage prod` is refused; destroying
      dev leaves every prod resource in place.
+  5c. deploying the destroyed dev again: exit 2 before any build, naming exactly the retained
+     resources that still exist (buckets, log groups, the secret, the dead-letter queue) with
+     each one's delete command and the IMPORT change set; no stack, no change set. Once they
+     are deleted, the same deploy ends CREATE_COMPLETE.
   6. an app in eu-west-1 with a billing alarm and no functions: two stacks (the main one in
      eu-west-1, <name>-billing in us-east-1), both recorded; cargo never runs (CARGO points
      at a script that records any call); then destroyed.
@@ -1075,8 +1079,9 @@ class E2E:
             config = lam.get_function_configuration(FunctionName=f"{name}-{stage}-transcode")
             rep.equal(f"{name}-{stage}-transcode: that stage's memory", config["MemorySize"], memory)
         dev_rows, prod_rows = aws.resources(dev), aws.resources(prod)
-        clash = ({r["PhysicalResourceId"] for r in dev_rows.values()}
-                 & {r["PhysicalResourceId"] for r in prod_rows.values()})
+        # Resources of types moto does not model have no physical ID.
+        clash = ({r.get("PhysicalResourceId") for r in dev_rows.values()}
+                 & {r.get("PhysicalResourceId") for r in prod_rows.values()}) - {None, ""}
         rep.check(not clash, "no physical name is shared by the two stages", str(sorted(clash)))
 
         described = aws.stack(prod) or {}
@@ -1093,17 +1098,96 @@ class E2E:
                   "gen destroy --stage prod: exit 2, protected, says how to lift it", result.dump(5))
         rep.check(aws.stack(prod) is not None, "prod is still there")
 
+        dev_template = aws.template(dev)
         result = gen.run(["destroy", "--stage", "dev", "--yes"], cwd=project)
         rep.require(result.code == 0, "gen destroy --stage dev: exit 0", result.dump())
         rep.check(aws.stack(dev) is None, "dev's stack is gone")
         after = aws.resources(prod)
         rep.equal("every prod resource is still in its stack", sorted(after), sorted(prod_rows))
         for logical, row in sorted(prod_rows.items()):
-            probe = existence_probe(aws, row["ResourceType"], row["PhysicalResourceId"])
-            if probe is not None:
+            probe = existence_probe(aws, row["ResourceType"], row.get("PhysicalResourceId") or "")
+            if probe is not None and row.get("PhysicalResourceId"):
                 rep.check(exists(probe), f"prod {row['ResourceType']} {row['PhysicalResourceId']} still exists")
         rep.check(outputs_record(project, prod).is_file() and not outputs_record(project, dev).exists(),
                   "prod's outputs record stays, dev's is removed")
+
+        self.redeploy_destroyed(project, dev, dev_template, dev_rows)
+
+    def redeploy_destroyed(self, project: Path, dev: str, template: dict, rows: dict[str, dict]) -> None:
+        """Deploying the destroyed `dev` again: its retained resources would stop the create
+        halfway ("already exists"), so gen refuses before building or changing anything,
+        naming each one and both ways on; once they are deleted, the deploy ends complete."""
+        rep, aws, gen = self.rep, self.aws, self.gen
+        assert aws is not None and gen is not None
+        rep.section("5c. stages: deploying the destroyed dev again")
+        kept: dict[str, tuple[str, str]] = {}
+        for logical, spec in sorted(template["Resources"].items()):
+            row = rows.get(logical)
+            if spec.get("DeletionPolicy") != "Retain" or row is None or not row.get("PhysicalResourceId"):
+                continue
+            probe = existence_probe(aws, row["ResourceType"], row["PhysicalResourceId"])
+            if probe is not None and exists(probe):
+                kept[logical] = (row["ResourceType"], row["PhysicalResourceId"])
+        kinds = {rtype for rtype, _ in kept.values()}
+        rep.require({"AWS::S3::Bucket", "AWS::Logs::LogGroup", "AWS::SecretsManager::Secret",
+                     "AWS::SQS::Queue"} <= kinds,
+                    "dev's destroy left buckets, log groups, a secret and a queue", str(sorted(kept)))
+        if self.cargo_marker.exists():
+            self.cargo_marker.unlink()
+        # moto lists every change set it ever made, whatever the stack name.
+        change_sets_before = {c["ChangeSetId"] for c in aws.change_sets(dev)}
+        stacks_before = len(aws("cloudformation").list_stacks()["StackSummaries"])
+        result = gen.run(["deploy", "--stage", "dev", "--yes"], cwd=project,
+                         env=self.no_cargo_env(self.moto.endpoint), timeout=QUICK_TIMEOUT_S)
+        rep.check(result.code == 2 and f"stack {dev} (us-east-1) cannot be created: {len(kept)} resource(s)" in result.err
+                  and "nothing was built, uploaded or changed" in result.err,
+                  f"gen deploy --stage dev: exit 2, {len(kept)} retained resources in the way", result.dump(40))
+        listed = [line.split() for line in result.err.splitlines() if line.startswith("    AWS::")]
+        rep.equal("the refusal lists exactly the retained resources (type, logical ID)",
+                  sorted((words[0], words[1]) for words in listed if len(words) >= 3),
+                  sorted((rtype, logical) for logical, (rtype, _) in kept.items()))
+        commands = {
+            "AWS::S3::Bucket": "aws s3 rb s3://{} --force",
+            "AWS::Logs::LogGroup": "aws logs delete-log-group --log-group-name {}",
+            "AWS::SecretsManager::Secret": "aws secretsmanager delete-secret --secret-id {} --force-delete-without-recovery",
+            "AWS::SQS::Queue": "aws sqs delete-queue --queue-url {}",
+        }
+        def given(rtype: str, physical: str) -> bool:
+            if rtype == "AWS::SQS::Queue":  # the URL GetQueueUrl gives (moto: its own address)
+                name = physical.rstrip("/").rsplit("/", 1)[-1]
+                return re.search(r"aws sqs delete-queue --queue-url \S+/" + re.escape(name) + r"(\s|$)",
+                                 result.err, re.MULTILINE) is not None
+            return commands[rtype].format(physical) in result.err
+        missing = [logical for logical, (rtype, physical) in kept.items() if not given(rtype, physical)]
+        rep.check(not missing, "each one's delete command is given", f"{missing}\n{result.dump(40)}")
+        rep.check("--change-set-type IMPORT" in result.err and "resource-import" in result.err,
+                  "... and the IMPORT change set, with AWS's guide", result.dump(40))
+        rep.check(not self.cargo_marker.exists(), "refused before any build (cargo never ran)")
+        new_change_sets = [c for c in aws.change_sets(dev) if c["ChangeSetId"] not in change_sets_before]
+        stacks_after = len(aws("cloudformation").list_stacks()["StackSummaries"])
+        rep.check(aws.stack(dev) is None and not new_change_sets and stacks_after == stacks_before,
+                  f"nothing was created: no stack {dev}, no change set",
+                  f"{aws.stack(dev)} {new_change_sets} stacks {stacks_before} -> {stacks_after}")
+
+        # The first way on: delete them (as the listed commands do), and deploy again.
+        for logical, (rtype, physical) in sorted(kept.items()):
+            if rtype == "AWS::S3::Bucket":
+                s3 = aws("s3")
+                for page in s3.get_paginator("list_object_versions").paginate(Bucket=physical):
+                    for version in page.get("Versions", []) + page.get("DeleteMarkers", []):
+                        s3.delete_object(Bucket=physical, Key=version["Key"], VersionId=version["VersionId"])
+                s3.delete_bucket(Bucket=physical)
+            elif rtype == "AWS::Logs::LogGroup":
+                aws("logs").delete_log_group(logGroupName=physical)
+            elif rtype == "AWS::SecretsManager::Secret":
+                aws("secretsmanager").delete_secret(SecretId=physical, ForceDeleteWithoutRecovery=True)
+            elif rtype == "AWS::SQS::Queue":
+                aws("sqs").delete_queue(QueueUrl=physical)
+        result = gen.run(["deploy", "--yes", "--builder", "cargo", "--stage", "dev"], cwd=project,
+                         timeout=DEPLOY_TIMEOUT_S)
+        rep.require(result.code == 0, "with them deleted, gen deploy --stage dev: exit 0", result.dump())
+        described = aws.stack(dev)
+        rep.equal(f"stack {dev}: status", described and described["StackStatus"], "CREATE_COMPLETE")
 
     # ---- 7a: unreachable endpoint
 

@@ -24,6 +24,10 @@ moto's server starts. Each one says which AWS behaviour it restores.
      delete, ApiGateway Method (MOCK integrations), RestApi delete.
   6. Termination protection: UpdateTerminationProtection (moto lacked the call),
      and DeleteStack refuses a protected stack (moto kept the flag but deleted).
+  7. Deleted stacks keep their record: ListStackResources and
+     DescribeStackResources by the deleted stack's ID list what it had, those
+     its DeletionPolicy kept DELETE_SKIPPED, the rest DELETE_COMPLETE (moto gave
+     every row the stack's status, and listing re-created what was deleted).
 
 Types moto still ignores (e.g. BucketPolicy, Alarm, MetricFilter, Stage,
 Authorizer, GatewayResponse, Subscription, TopicPolicy) stay ignored.
@@ -743,6 +747,88 @@ def _delete_stack(self: CloudFormationBackend, name_or_stack_id: str) -> None:
 
 CloudFormationResponse.update_termination_protection = _update_termination_protection  # type: ignore[attr-defined]
 CloudFormationBackend.delete_stack = _delete_stack  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------------------
+# 7. deleted stacks keep their record
+
+
+class _Deleted:
+    """A resource of a deleted stack, as CloudFormation lists it for 90 days."""
+
+    def __init__(self, logical_id: str, resource_type: str, physical_id: str | None, status: str) -> None:
+        self.logical_resource_id = logical_id
+        self.cf_resource_type = resource_type
+        self.physical_resource_id = physical_id
+        self.resource_status = status
+
+
+_original_stack_delete = Stack.delete
+_live_stack_resources = Stack.stack_resources
+
+
+def _stack_delete(self: Stack) -> None:
+    """DeleteStack records what the stack had: AWS lists a deleted stack's resources
+    (ListStackResources, DescribeStackResources by stack ID), DELETE_SKIPPED for those
+    its DeletionPolicy Retain kept, DELETE_COMPLETE for the rest. Only resources that
+    were made count (a REVIEW_IN_PROGRESS stack had none)."""
+    resource_map = self.resource_map
+    made = []
+    for name, spec in resource_map._resource_json_map.items():
+        if name not in resource_map._parsed_resources:
+            continue
+        resource = resource_map._parsed_resources[name]
+        made.append((name, spec.get("Type", ""), getattr(resource, "physical_resource_id", None),
+                     spec.get("DeletionPolicy")))
+    _original_stack_delete(self)
+    # moto keeps exactly the resources whose policy is Retain, like AWS.
+    self._deleted_rows = [  # type: ignore[attr-defined]
+        _Deleted(name, rtype, physical, "DELETE_SKIPPED" if policy == "Retain" else "DELETE_COMPLETE")
+        for name, rtype, physical, policy in made
+    ]
+
+
+def _stack_resources_kept(self: Stack) -> list[Any]:
+    """A deleted stack lists its record (above), not its resource map: reading that
+    map would create again the resources the delete removed."""
+    rows = getattr(self, "_deleted_rows", None)
+    if rows is not None and self.status == "DELETE_COMPLETE":
+        return rows
+    return _live_stack_resources.fget(self)  # type: ignore[attr-defined]
+
+
+def _list_stack_resources(self: CloudFormationResponse) -> ActionResult:
+    """ListStackResources with each resource's own status where it has one (moto wrote
+    CREATE_COMPLETE for every row)."""
+    stack, resources = self.cloudformation_backend.list_stack_resources(self._get_param("StackName"))
+    return ActionResult({"StackResourceSummaries": [
+        {
+            "ResourceStatus": getattr(resource, "resource_status", "CREATE_COMPLETE"),
+            "LogicalResourceId": getattr(resource, "logical_resource_id", ""),
+            "LastUpdatedTimestamp": stack.creation_time,
+            "PhysicalResourceId": getattr(resource, "physical_resource_id", ""),
+            "ResourceType": getattr(resource, "cf_resource_type", ""),
+        }
+        for resource in resources
+    ]})
+
+
+_original_resource_dto_init = cfn_responses.StackResourceDTO.__init__
+
+
+def _resource_dto_init(self: Any, stack: Stack, resource: Any) -> None:
+    """DescribeStackResources: a deleted stack's resource has its own status, not the
+    stack's."""
+    _original_resource_dto_init(self, stack, resource)
+    status = getattr(resource, "resource_status", None)
+    if status is not None:
+        self.resource_status = status
+
+
+Stack.delete = _stack_delete  # type: ignore[method-assign]
+Stack.stack_resources = property(_stack_resources_kept)  # type: ignore[method-assign,assignment]
+CloudFormationResponse.list_stack_resources = _list_stack_resources  # type: ignore[method-assign]
+cfn_responses.StackResourceDTO.__init__ = _resource_dto_init  # type: ignore[method-assign]
 
 
 if __name__ == "__main__":

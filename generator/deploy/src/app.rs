@@ -112,12 +112,18 @@ pub async fn deploy_app(
     if let Some(note) = region_note(output, &config) {
         console.line(&note);
     }
-    // One cheap call before minutes of compiling: a wrong endpoint, region or permission
-    // shows now.
-    if let Some(app) = output.deploy.app() {
+    // One cheap call per stack before minutes of compiling: a wrong endpoint, region or
+    // permission shows now. A stack CloudFormation would create afresh is refused here, before
+    // anything is built, uploaded or changed, when what a deleted stack of its name kept is in
+    // the way (see `retained`).
+    for stack in &output.deploy.stacks {
         cloud
-            .regional(region_of(app, &config))
-            .describe_stack(&app.name)
+            .check_retained(
+                &cloud.regional(region_of(stack, &config)),
+                &stack.name,
+                &stack.template_path,
+                template_text(output, stack),
+            )
             .await?;
     }
     let assets = build_assets(project, output, config.builder, console)?;

@@ -3,14 +3,17 @@
 //!
 //! This file: the connection, the region's clients, stack lookups, uploads, the toolkit stack,
 //! deleting a stack. `change_set.rs`: deploying a stack through a change set, step by step.
-//! `follow.rs`: following a stack operation's events. `error.rs`: which call failed and why.
-//! What a status means and what to do about it is decided in [`crate::status`].
+//! `follow.rs`: following a stack operation's events. `retained.rs`: before a fresh create,
+//! what a deleted stack of the name kept and whether it still exists. `error.rs`: which call
+//! failed and why. What a status means and what to do about it is decided in
+//! [`crate::status`]; which kept resources are in the way, in [`crate::retained`].
 
 mod change_set;
 mod error;
 #[cfg(test)]
 mod fake;
 mod follow;
+mod retained;
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -43,6 +46,10 @@ pub struct Regional {
     pub region: String,
     cfn: cfn::Client,
     s3: s3::Client,
+    // Only to see whether what a deleted stack kept still exists (`retained.rs`).
+    logs: aws_sdk_cloudwatchlogs::Client,
+    secrets: aws_sdk_secretsmanager::Client,
+    sqs: aws_sdk_sqs::Client,
     /// Where requests go, for error messages.
     endpoint: String,
 }
@@ -119,6 +126,21 @@ impl<'c> Cloud<'c> {
                 .region(region_value.clone())
                 .build(),
         );
+        let logs = aws_sdk_cloudwatchlogs::Client::from_conf(
+            aws_sdk_cloudwatchlogs::config::Builder::from(&self.sdk)
+                .region(region_value.clone())
+                .build(),
+        );
+        let secrets = aws_sdk_secretsmanager::Client::from_conf(
+            aws_sdk_secretsmanager::config::Builder::from(&self.sdk)
+                .region(region_value.clone())
+                .build(),
+        );
+        let sqs = aws_sdk_sqs::Client::from_conf(
+            aws_sdk_sqs::config::Builder::from(&self.sdk)
+                .region(region_value.clone())
+                .build(),
+        );
         let s3 = s3::Client::from_conf(
             s3::config::Builder::from(&self.sdk)
                 .region(region_value)
@@ -134,6 +156,9 @@ impl<'c> Cloud<'c> {
             region: region.to_owned(),
             cfn,
             s3,
+            logs,
+            secrets,
+            sqs,
             endpoint,
         }
     }

@@ -1,6 +1,6 @@
 //! The deploy edge: everything `gen deploy`, `gen diff` and `gen destroy` do to the outside
 //! world — cargo builds, S3 uploads, CloudFormation calls — with errors that say which call
-//! failed, why, and what to do. What to deploy comes from the pure [`stackgen_core::deploy`] and this crate's pure modules ([`changes`], [`diff`], [`assets`], [`status`], [`events`]).
+//! failed, why, and what to do. What to deploy comes from the pure [`stackgen_core::deploy`] and this crate's pure modules ([`changes`], [`diff`], [`assets`], [`status`], [`events`], [`retained`]).
 //!
 //! This crate never prints, prompts or reads stdin: progress and questions go through a
 //! [`console::Console`], which the `gen` binary implements for a terminal (the cargo builds
@@ -19,6 +19,7 @@ pub mod console;
 pub mod diff;
 pub mod events;
 pub mod protection;
+pub mod retained;
 pub mod status;
 
 use std::time::Duration;
@@ -120,6 +121,15 @@ pub enum DeployError {
         "stage {stage} is protected (`protect: true`): gen destroy will not delete it\n  = hint: to destroy it deliberately, set `protect: false` under `stages.{stage}` in gen.yaml, run `gen deploy --stage {stage}` (it lifts termination protection and the stack policy), then `gen destroy --stage {stage}`"
     )]
     Protected { stage: String },
+    /// A fresh create would collide with resources a deleted stack of the same name kept:
+    /// refused before anything was built, uploaded or changed.
+    #[error("{}", retained::refusal(.stack, .region, .template_path, .blockers))]
+    RetainedInTheWay {
+        stack: String,
+        region: String,
+        template_path: String,
+        blockers: Vec<retained::Blocker>,
+    },
     #[error("{0}")]
     Io(String),
 }

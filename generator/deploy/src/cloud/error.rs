@@ -48,6 +48,13 @@ pub(super) const HEAD_OBJECT: Call = call(
     "s3:GetObject (and s3:ListBucket, or a missing object reads as 403)",
 );
 pub(super) const PUT_OBJECT: Call = call("PutObject", "s3:PutObject");
+pub(super) const LIST_STACKS: Call = call("ListStacks", "cloudformation:ListStacks");
+pub(super) const LIST_STACK_RESOURCES: Call =
+    call("ListStackResources", "cloudformation:ListStackResources");
+pub(super) const HEAD_BUCKET: Call = call("HeadBucket", "s3:ListBucket");
+pub(super) const DESCRIBE_LOG_GROUPS: Call = call("DescribeLogGroups", "logs:DescribeLogGroups");
+pub(super) const DESCRIBE_SECRET: Call = call("DescribeSecret", "secretsmanager:DescribeSecret");
+pub(super) const GET_QUEUE_URL: Call = call("GetQueueUrl", "sqs:GetQueueUrl");
 
 /// Turns an SDK error into what the user needs: which call, and why.
 pub(super) fn classify<E>(call: Call, endpoint: &str, error: SdkError<E>) -> DeployError

@@ -19,11 +19,15 @@ use super::Cloud;
 use crate::DeployConfig;
 use crate::console::Console;
 
-/// One call as CloudFormation received it: the form parameters of the query protocol.
+/// One call as the stand-in received it: for the query protocol (CloudFormation, STS) its
+/// `Action` and form parameters; for JSON protocols (Logs, Secrets Manager, SQS) the operation
+/// its `X-Amz-Target` names; for S3 (REST) `"<METHOD> <path>"`, e.g. `HEAD /bucket`.
 #[derive(Clone, Debug)]
 pub struct Request {
     pub action: String,
     pub params: BTreeMap<String, String>,
+    /// The body of a JSON-protocol call.
+    pub json: Option<serde_json::Value>,
 }
 
 impl Request {
@@ -93,11 +97,27 @@ impl Fake {
 
 impl HttpConnector for Fake {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
-        let body = request.body().bytes().unwrap_or_default();
-        let params = form(&String::from_utf8_lossy(body));
-        let request = Request {
-            action: params.get("Action").cloned().unwrap_or_default(),
-            params,
+        let body = String::from_utf8_lossy(request.body().bytes().unwrap_or_default()).into_owned();
+        let request = match request.headers().get("x-amz-target") {
+            Some(target) => Request {
+                action: target.rsplit('.').next().unwrap_or(target).to_owned(),
+                params: BTreeMap::new(),
+                json: serde_json::from_str(&body).ok(),
+            },
+            None => {
+                let params = form(&body);
+                let action = params.get("Action").cloned().unwrap_or_else(|| {
+                    let path = request.uri().split("://").nth(1).unwrap_or(request.uri());
+                    let path = path.find('/').map_or("/", |i| &path[i..]);
+                    let path = path.split('?').next().unwrap_or(path);
+                    format!("{} {path}", request.method())
+                });
+                Request {
+                    action,
+                    params,
+                    json: None,
+                }
+            }
         };
         let (status, xml) = (self.answer)(&request);
         self.requests.lock().unwrap().push(request);
@@ -233,6 +253,53 @@ pub fn events(events: &[(&str, &str, &str, &str, &str)]) -> (u16, String) {
         "DescribeStackEvents",
         &format!("<StackEvents>{members}</StackEvents>"),
     )
+}
+
+/// ListStacks: (stack ID, name, status, created) of each stack.
+pub fn stack_summaries(stacks: &[(&str, &str, &str, &str)]) -> (u16, String) {
+    let members: String = stacks
+        .iter()
+        .map(|(id, name, status, created)| {
+            format!(
+                "<member><StackId>{id}</StackId><StackName>{name}</StackName><StackStatus>{status}</StackStatus><CreationTime>{created}</CreationTime></member>"
+            )
+        })
+        .collect();
+    ok(
+        "ListStacks",
+        &format!("<StackSummaries>{members}</StackSummaries>"),
+    )
+}
+
+/// ListStackResources: (logical ID, type, physical ID, status) of each resource.
+pub fn resource_summaries(resources: &[(&str, &str, &str, &str)]) -> (u16, String) {
+    let members: String = resources
+        .iter()
+        .map(|(logical, ty, physical, status)| {
+            format!(
+                "<member><LogicalResourceId>{logical}</LogicalResourceId><PhysicalResourceId>{physical}</PhysicalResourceId><ResourceType>{ty}</ResourceType><ResourceStatus>{status}</ResourceStatus><LastUpdatedTimestamp>2024-01-01T00:00:00Z</LastUpdatedTimestamp></member>"
+            )
+        })
+        .collect();
+    ok(
+        "ListStackResources",
+        &format!("<StackResourceSummaries>{members}</StackResourceSummaries>"),
+    )
+}
+
+/// STS GetCallerIdentity of `account`.
+pub fn caller(account: &str) -> (u16, String) {
+    (
+        200,
+        format!(
+            "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult><Arn>arn:aws:iam::{account}:user/test</Arn><UserId>AIDTEST</UserId><Account>{account}</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></GetCallerIdentityResponse>"
+        ),
+    )
+}
+
+/// A JSON-protocol answer (Logs, Secrets Manager, SQS).
+pub fn json(status: u16, body: serde_json::Value) -> (u16, String) {
+    (status, body.to_string())
 }
 
 /// The answer of a call whose result gen does not read.
