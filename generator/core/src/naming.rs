@@ -214,10 +214,6 @@ impl Naming {
         }
     }
 
-    pub fn project(&self) -> &Key {
-        &self.project
-    }
-
     /// `<prefix>-<rest>`: the shape of most names.
     fn prefixed(&self, kind: NameKind, rest: &str) -> Name {
         Name::new(kind, format!("{}-{rest}", self.prefix))
