@@ -62,6 +62,19 @@ pub struct FunctionAsset {
     pub code_key_parameter: String,
 }
 
+/// The hosted website: after its stack deploys, `gen deploy` syncs `site/` to the bucket named
+/// by one output and invalidates the distribution named by another.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SiteTarget {
+    /// The stack that declares the outputs.
+    pub stack: String,
+    /// Project-relative directory whose files are uploaded (`site`).
+    pub dir: String,
+    pub bucket_output: String,
+    pub distribution_output: String,
+    pub url_output: String,
+}
+
 /// Everything about deploying the app that follows from gen.yaml alone.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeployPlan {
@@ -72,6 +85,8 @@ pub struct DeployPlan {
     pub functions: Vec<FunctionAsset>,
     /// The output holding the API's base URL (the site's `apiUrl`), and its stack.
     pub api_url_output: Option<String>,
+    /// The hosted site, when gen.yaml hosts one (`site.hosting`).
+    pub site: Option<SiteTarget>,
 }
 
 impl DeployPlan {
@@ -94,6 +109,15 @@ impl DeployPlan {
             api_url_output: graph
                 .with_output(&ids::api_url())
                 .map(|_| ids::api_url().to_string()),
+            site: graph
+                .with_output(&ids::site_bucket_name())
+                .map(|stack| SiteTarget {
+                    stack: stack.name.clone(),
+                    dir: crate::layout::SITE.to_owned(),
+                    bucket_output: ids::site_bucket_name().to_string(),
+                    distribution_output: ids::site_distribution_id().to_string(),
+                    url_output: ids::site_url().to_string(),
+                }),
         }
     }
 

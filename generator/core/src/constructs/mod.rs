@@ -254,6 +254,17 @@ pub(crate) mod ids {
     pub fn api_url() -> LogicalId {
         LogicalId::from_path(&["api", "Url"])
     }
+    /// Outputs of the hosted site: gen deploy syncs `site/` to the bucket and invalidates the
+    /// distribution's cache; the URL is what users open.
+    pub fn site_bucket_name() -> LogicalId {
+        LogicalId::from_path(&["site", "BucketName"])
+    }
+    pub fn site_distribution_id() -> LogicalId {
+        LogicalId::from_path(&["site", "DistributionId"])
+    }
+    pub fn site_url() -> LogicalId {
+        LogicalId::from_path(&["site", "Url"])
+    }
 }
 
 #[cfg(test)]
