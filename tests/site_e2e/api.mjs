@@ -205,6 +205,11 @@ export function gatewayFromTemplate(template, { path, siteOrigin }) {
     const out = {};
     for (const [k, v] of Object.entries(params ?? {})) {
       const value = literal(v);
+      if (k.startsWith(prefix) && /^method\.request\.header\.origin$/i.test(v)) {
+        // API Gateway maps the request's own Origin header into the answer.
+        out[k.slice(prefix.length).toLowerCase()] = { echo: 'any' };
+        continue;
+      }
       if (!k.startsWith(prefix) || value === null) continue;
       const name = k.slice(prefix.length).toLowerCase();
       if (name === 'access-control-allow-origin') {
@@ -217,6 +222,16 @@ export function gatewayFromTemplate(template, { path, siteOrigin }) {
     return out;
   };
   const ir = options?.Properties?.Integration?.IntegrationResponses?.[0];
+  // Several origins: the preflight's mapping template answers the caller's Origin when it is
+  // one of `$origin == "..."` (Fn::Sub text), via $context.responseOverride. Locally the one
+  // allowed origin is the site's.
+  const preflightHeaders = headersOf(ir?.ResponseParameters, 'method.response.header.');
+  const vtl = ir?.ResponseTemplates?.['application/json'];
+  const vtlText = typeof vtl === 'string' ? vtl : vtl?.['Fn::Sub'];
+  if (typeof vtlText === 'string' && vtlText.includes('responseOverride.header.Access-Control-Allow-Origin')) {
+    for (const m of vtlText.matchAll(/\$origin == "([^"]*)"/g)) origins.add(m[1]);
+    preflightHeaders['access-control-allow-origin'] = { echo: [siteOrigin] };
+  }
   const gatewayResponses = {};
   for (const r of resources.filter((r) => r.Type === 'AWS::ApiGateway::GatewayResponse')) {
     gatewayResponses[r.Properties.ResponseType] = headersOf(r.Properties.ResponseParameters, 'gatewayresponse.header.');
@@ -227,7 +242,7 @@ export function gatewayFromTemplate(template, { path, siteOrigin }) {
     identityValidation: authorizer?.Properties?.IdentityValidationExpression
       ? new RegExp(authorizer.Properties.IdentityValidationExpression)
       : null,
-    preflight: options ? { status: Number(ir?.StatusCode ?? 200), headers: headersOf(ir?.ResponseParameters, 'method.response.header.') } : null,
+    preflight: options ? { status: Number(ir?.StatusCode ?? 200), headers: preflightHeaders } : null,
     gatewayResponses,
     templateOrigins: [...origins],
   };
@@ -290,7 +305,14 @@ export async function startApi({ path, gateway, authorizer, backend, record = ()
 
   const send = (res, status, headers, body) => {
     const buf = Buffer.from(body ?? '');
-    res.writeHead(status, { ...headers, 'content-length': String(buf.length) });
+    // `{ echo }` headers answer the request's Origin: any, or one of a list.
+    const origin = res.req?.headers?.origin;
+    const resolved = {};
+    for (const [name, value] of Object.entries(headers)) {
+      if (typeof value !== 'object') resolved[name] = value;
+      else if (origin && (value.echo === 'any' || value.echo.includes(origin))) resolved[name] = origin;
+    }
+    res.writeHead(status, { ...resolved, 'content-length': String(buf.length) });
     res.end(buf);
   };
   const gatewayError = (res, status, message, entry) => {

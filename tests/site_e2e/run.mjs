@@ -316,7 +316,7 @@ async function main() {
       logPath: path.join(OUT, 'user-profile.log'),
       env: {
         DB_CREDENTIALS_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:site-e2e-db-AbCdEf',
-        CORS_ORIGIN: state.siteOrigin,
+        CORS_ORIGINS: state.siteOrigin,
       },
     });
     for (const fn of [authorizer, profile]) {

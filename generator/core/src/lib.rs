@@ -209,6 +209,11 @@ fn notes(model: &model::Model) -> Vec<String> {
             "the site: `cd site && npm install && npm start` serves http://127.0.0.1:{port}; allow that URL in the Auth0 application's callback, logout and web-origin settings",
             port = site.port
         ));
+        if site.hosting.is_some() {
+            notes.push(
+                "the site is hosted on CloudFront: `gen deploy` uploads site/ (run `npm install` in site/ first) and prints its URL and the Auth0 settings it needs".to_owned(),
+            );
+        }
     }
     if let Some(audit) = &model.audit
         && !audit.buckets.is_empty()

@@ -43,6 +43,10 @@ pub enum NameKind {
     Authorizer,
     Trail,
     MetricNamespace,
+    /// A CloudFront origin access control.
+    OriginAccessControl,
+    /// A CloudFront response headers policy.
+    ResponseHeadersPolicy,
 }
 
 impl NameKind {
@@ -64,6 +68,8 @@ impl NameKind {
             NameKind::RestApi => (1024, "API Gateway's limit"),
             NameKind::Trail => (128, "CloudTrail's limit"),
             NameKind::MetricNamespace => (255, "CloudWatch's limit"),
+            NameKind::OriginAccessControl => (64, "CloudFront's limit"),
+            NameKind::ResponseHeadersPolicy => (128, "CloudFront's limit"),
         }
     }
 
@@ -85,6 +91,8 @@ impl NameKind {
             NameKind::Authorizer => "authorizer name",
             NameKind::Trail => "trail name",
             NameKind::MetricNamespace => "metric namespace",
+            NameKind::OriginAccessControl => "origin access control name",
+            NameKind::ResponseHeadersPolicy => "response headers policy name",
         }
     }
 }
@@ -357,6 +365,21 @@ impl Naming {
     }
 
     /// The site's npm package name (not an AWS name, but the app's all the same).
+    /// The hosted site's origin access control (names are unique per account).
+    pub fn site_origin_access_control(&self) -> Name {
+        self.prefixed(NameKind::OriginAccessControl, "site")
+    }
+
+    /// The hosted site's response headers policy (names are unique per account).
+    pub fn site_headers_policy(&self) -> Name {
+        self.prefixed(NameKind::ResponseHeadersPolicy, "site-headers")
+    }
+
+    /// The distribution's comment (distributions have no name; the console lists comments).
+    pub fn site_distribution_comment(&self) -> String {
+        format!("{} website", self.prefix)
+    }
+
     pub fn site_package(&self) -> String {
         format!("{}-site", self.project)
     }
@@ -436,6 +459,16 @@ impl Naming {
                 self.secret(key),
                 "shorten the secret key",
             );
+        }
+        if model.site.as_ref().is_some_and(|s| s.hosting.is_some()) {
+            let hint = "shorten the project name";
+            check(
+                "site".into(),
+                self.bucket_shown(crate::model::SITE_BUCKET_KEY, &model.region),
+                hint,
+            );
+            check("site".into(), self.site_origin_access_control(), hint);
+            check("site".into(), self.site_headers_policy(), hint);
         }
         problems
     }

@@ -76,6 +76,8 @@ diffed and audited. `gen build` rewrites these files: change gen.yaml instead.
   templates). The partition is `aws` and the region is the stack's.
 - `*-trust.json` are trust policies (who may assume a role), not permissions.
 - `${aws:username}` is IAM's own policy variable: the signed-in user's name.
+- `${SiteDistribution…}` stands for the site's CloudFront distribution ID, which AWS assigns
+  when the stack creates it.
 - Names: `function-<fn>` (a function's role), `managed-<policy>`, `group-<group>`,
   `user-<user>`, `bucket-<bucket>` (bucket policies), `topic-<topic>` (topic policies),
   `trail-logs` (the trail's CloudWatch Logs delivery).

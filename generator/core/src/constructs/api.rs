@@ -37,6 +37,18 @@ fn resource_ref(path: &[String]) -> Value {
     }
 }
 
+/// `https://<api id>.execute-api.<region>.<suffix>`: where browsers call the API (the site's
+/// Content-Security-Policy allows it).
+pub(crate) fn origin() -> Sub {
+    Sub::new()
+        .lit("https://")
+        .reference(&rest_api())
+        .lit(".execute-api.")
+        .pseudo(Pseudo::Region)
+        .lit(".")
+        .pseudo(Pseudo::UrlSuffix)
+}
+
 /// `.../functions/<arn>/invocations`, what API Gateway calls a Lambda function by.
 fn invocation_uri(function: &Key) -> Sub {
     Sub::arn("apigateway")
@@ -47,6 +59,62 @@ fn invocation_uri(function: &Key) -> Sub {
 }
 
 /// `arn:…:execute-api:<region>:<account>:<api>/<rest>`
+/// The OPTIONS integration's answer: CORS headers, the origin static or chosen per request.
+fn preflight_response(single: &Option<Value>, origins: &[Sub], verbs: &[&str]) -> Value {
+    let mut parameters = std::collections::BTreeMap::from([
+        (
+            "method.response.header.Access-Control-Allow-Headers".to_owned(),
+            Value::str("'Authorization,Content-Type'"),
+        ),
+        (
+            "method.response.header.Access-Control-Allow-Methods".to_owned(),
+            Value::str(format!("'{}'", verbs.join(","))),
+        ),
+        (
+            "method.response.header.Access-Control-Max-Age".to_owned(),
+            Value::str("'600'"),
+        ),
+        (
+            "method.response.header.Vary".to_owned(),
+            Value::str("'Origin'"),
+        ),
+    ]);
+    let mut response =
+        std::collections::BTreeMap::from([("StatusCode".to_owned(), Value::str("204"))]);
+    match single {
+        Some(origin) => {
+            parameters.insert(
+                "method.response.header.Access-Control-Allow-Origin".to_owned(),
+                origin.clone(),
+            );
+        }
+        None => {
+            // Velocity: answer the caller's origin only when it is one of the allowed ones.
+            let mut template = Sub::new().lit(
+                "#set($origin = $input.params().header.get('Origin'))\n#if(!$origin)#set($origin = $input.params().header.get('origin'))#end\n#if(",
+            );
+            for (i, origin) in origins.iter().enumerate() {
+                if i > 0 {
+                    template = template.lit(" || ");
+                }
+                template = template
+                    .lit("$origin == \"")
+                    .append(origin.clone())
+                    .lit("\"");
+            }
+            template = template.lit(
+                ")\n#set($context.responseOverride.header.Access-Control-Allow-Origin = $origin)\n#end\n",
+            );
+            response.insert(
+                "ResponseTemplates".to_owned(),
+                map! { "application/json" => template },
+            );
+        }
+    }
+    response.insert("ResponseParameters".to_owned(), Value::Map(parameters));
+    Value::Map(response)
+}
+
 fn execute_api_arn(rest: Sub) -> Sub {
     Sub::arn("execute-api")
         .pseudo(Pseudo::Region)
@@ -182,15 +250,16 @@ fn api(stack: &mut Stack, api: &ApiSpec, auth: Option<&AuthSpec>) {
         }
     }
 
-    if let Some(origin) = &api.cors_origin {
-        cors(stack, api, origin, &mut methods);
+    let origins = cors_origins(stack);
+    if !origins.is_empty() {
+        cors(stack, api, &origins, &mut methods);
     }
 
     // The deployment's ID hashes the API's shape: a route or auth change makes a new one.
     let shape = format!(
         "{:?}|{:?}|{:?}",
         api.routes,
-        api.cors_origin,
+        origins,
         auth.map(|a| (a.cache_ttl_seconds, &a.domain, &a.audience))
     );
     let digest = Sha256::digest(shape.as_bytes());
@@ -252,24 +321,56 @@ fn api(stack: &mut Stack, api: &ApiSpec, auth: Option<&AuthSpec>) {
         ids::api_url(),
         Output {
             description: "Base URL of the API (the site's apiUrl)".into(),
-            value: Sub::new()
-                .lit("https://")
-                .reference(&api_id)
-                .lit(".execute-api.")
-                .pseudo(Pseudo::Region)
-                .lit(".")
-                .pseudo(Pseudo::UrlSuffix)
-                .lit(format!("/{}", api.stage))
-                .into(),
+            value: origin().lit(format!("/{}", api.stage)).into(),
         },
     );
 }
 
+/// The browser origins that may call the API: the hosted site's own (from the same stack: no
+/// manual step), then `api.cors_origin` (e.g. the local development server).
+pub(crate) fn cors_origins(stack: &Stack) -> Vec<Sub> {
+    let mut origins: Vec<Sub> = super::site::site_origin(stack).into_iter().collect();
+    if let Some(origin) = stack
+        .model
+        .api
+        .as_ref()
+        .and_then(|a| a.cors_origin.as_ref())
+    {
+        let extra = Sub::new().lit(origin.as_str());
+        if !origins.contains(&extra) {
+            origins.push(extra);
+        }
+    }
+    origins
+}
+
+/// The origins as one comma-separated value (the functions' `CORS_ORIGINS`).
+pub(crate) fn joined(origins: &[Sub]) -> Sub {
+    let mut joined = Sub::new();
+    for (i, origin) in origins.iter().enumerate() {
+        if i > 0 {
+            joined = joined.lit(",");
+        }
+        joined = joined.append(origin.clone());
+    }
+    joined
+}
+
 /// Preflight (OPTIONS) answers for every routed path, and CORS headers on API Gateway's own
 /// error answers (401 from the authorizer, throttling), so the browser can read them.
-fn cors(stack: &mut Stack, api: &ApiSpec, origin: &str, methods: &mut BTreeSet<LogicalId>) {
+///
+/// One origin is a static header. With several, the preflight's mapping template answers
+/// the request's `Origin` when it is one of them (API Gateway's `responseOverride`), and the
+/// gateway's error answers echo the caller's origin: they carry no caller data, and the API
+/// takes bearer tokens, never cookies, so no other site can act with a user's credentials.
+fn cors(stack: &mut Stack, api: &ApiSpec, origins: &[Sub], methods: &mut BTreeSet<LogicalId>) {
     let api_id = rest_api();
-    let allow_origin = format!("'{origin}'");
+    let single = match origins {
+        [one] => Some(Value::from(
+            Sub::new().lit("'").append(one.clone()).lit("'"),
+        )),
+        _ => None,
+    };
     let mut by_path: std::collections::BTreeMap<&Vec<String>, BTreeSet<&str>> = Default::default();
     for key in api.routes.keys() {
         by_path
@@ -291,15 +392,7 @@ fn cors(stack: &mut Stack, api: &ApiSpec, origin: &str, methods: &mut BTreeSet<L
                 map! {
                     "Type" => "MOCK",
                     "RequestTemplates" => map! { "application/json" => "{\"statusCode\": 200}" },
-                    "IntegrationResponses" => vec![map! {
-                        "StatusCode" => "204",
-                        "ResponseParameters" => map! {
-                            "method.response.header.Access-Control-Allow-Origin" => allow_origin.as_str(),
-                            "method.response.header.Access-Control-Allow-Headers" => "'Authorization,Content-Type'",
-                            "method.response.header.Access-Control-Allow-Methods" => format!("'{}'", verbs.join(",")),
-                            "method.response.header.Access-Control-Max-Age" => "'600'",
-                        },
-                    }],
+                    "IntegrationResponses" => vec![preflight_response(&single, origins, &verbs)],
                 },
             )
             .prop(
@@ -311,6 +404,7 @@ fn cors(stack: &mut Stack, api: &ApiSpec, origin: &str, methods: &mut BTreeSet<L
                         "method.response.header.Access-Control-Allow-Headers" => true,
                         "method.response.header.Access-Control-Allow-Methods" => true,
                         "method.response.header.Access-Control-Max-Age" => true,
+                        "method.response.header.Vary" => true,
                     },
                 }],
             );
@@ -332,7 +426,11 @@ fn cors(stack: &mut Stack, api: &ApiSpec, origin: &str, methods: &mut BTreeSet<L
                 .prop("ResponseType", kind)
                 .prop(
                     "ResponseParameters",
-                    map! { "gatewayresponse.header.Access-Control-Allow-Origin" => allow_origin.as_str() },
+                    map! {
+                        "gatewayresponse.header.Access-Control-Allow-Origin" => single
+                            .clone()
+                            .unwrap_or_else(|| Value::str("method.request.header.origin")),
+                    },
                 ),
         );
     }

@@ -14,7 +14,7 @@ use crate::map;
 use crate::model::{BucketSpec, Key, LOG_BUCKET_KEY, LogBucketSpec};
 
 /// Prefix under which a bucket's server access logs land in the log bucket.
-pub fn access_log_prefix(bucket: &Key) -> String {
+pub fn access_log_prefix(bucket: &str) -> String {
     format!("s3-access/{bucket}/")
 }
 
@@ -35,7 +35,7 @@ fn bucket(stack: &mut Stack, key: &Key, spec: &BucketSpec) {
             "LoggingConfiguration",
             map! {
                 "DestinationBucketName" => Value::reference(&ids::log_bucket()),
-                "LogFilePrefix" => access_log_prefix(key),
+                "LogFilePrefix" => access_log_prefix(key.as_str()),
             },
         )
         .removal(spec.removal)
@@ -135,7 +135,22 @@ fn bucket(stack: &mut Stack, key: &Key, spec: &BucketSpec) {
 
 fn log_bucket(stack: &mut Stack, spec: &LogBucketSpec) {
     let id = ids::log_bucket();
-    let resource = secure_bucket(stack, LOG_BUCKET_KEY)
+    let hosted = stack
+        .model
+        .site
+        .as_ref()
+        .is_some_and(|s| s.hosting.is_some());
+    let mut resource = secure_bucket(stack, LOG_BUCKET_KEY);
+    if hosted {
+        // CloudFront's standard logs are delivered by ACL (its log-delivery account writes
+        // them), so ACLs stay enabled here; objects others write with
+        // bucket-owner-full-control become the bucket owner's.
+        resource = resource.prop(
+            "OwnershipControls",
+            map! { "Rules" => vec![map! { "ObjectOwnership" => "BucketOwnerPreferred" }] },
+        );
+    }
+    let resource = resource
         .prop(
             "LifecycleConfiguration",
             map! {
@@ -161,24 +176,25 @@ fn log_bucket(stack: &mut Stack, spec: &LogBucketSpec) {
 
     let mut statements = vec![deny_insecure_transport(&id)];
     // One statement per source bucket: each may write only under its own prefix.
-    for key in stack.model.buckets.keys() {
+    let site = hosted.then_some(crate::model::SITE_BUCKET_KEY);
+    let sources: Vec<&str> = stack
+        .model
+        .buckets
+        .keys()
+        .map(Key::as_str)
+        .chain(site)
+        .collect();
+    for key in sources {
         statements.push(
             Statement::allow(&["s3:PutObject"])
-                .sid(&format!(
-                    "ServerAccessLogs{}",
-                    crate::cfn::pascal_case(key.as_str())
-                ))
+                .sid(&format!("ServerAccessLogs{}", crate::cfn::pascal_case(key)))
                 .principal(Principal::Service("logging.s3.amazonaws.com".into()))
                 .resource(
                     Sub::new()
                         .get_att(&id, "Arn")
                         .lit(format!("/{}*", access_log_prefix(key))),
                 )
-                .condition(
-                    "ArnLike",
-                    "aws:SourceArn",
-                    stack.bucket_arn(key.as_str(), ""),
-                )
+                .condition("ArnLike", "aws:SourceArn", stack.bucket_arn(key, ""))
                 .condition(
                     "StringEquals",
                     "aws:SourceAccount",
@@ -219,7 +235,7 @@ fn know_bucket(stack: &mut Stack, id: &LogicalId, key: &str) {
 }
 
 /// The properties every stackgen bucket has.
-fn secure_bucket(stack: &Stack, key: &str) -> Resource {
+pub(crate) fn secure_bucket(stack: &Stack, key: &str) -> Resource {
     let mut resource = private_encrypted_bucket().prop("BucketName", stack.bucket_name(key));
     if let Some(tags) = stack.tags() {
         resource = resource.prop("Tags", tags);

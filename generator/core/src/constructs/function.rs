@@ -108,11 +108,16 @@ fn function(stack: &mut Stack, key: &Key, spec: &FunctionSpec) {
         .map(|(k, v)| (k.clone(), Value::str(v)))
         .collect();
     if let Some(api) = &stack.model.api
-        && let Some(origin) = &api.cors_origin
         && api.functions().contains(key)
     {
-        // Read by the HTTP glue to answer the site's browser (CORS).
-        variables.push(("CORS_ORIGIN".to_owned(), Value::str(origin)));
+        let origins = super::api::cors_origins(stack);
+        if !origins.is_empty() {
+            // Read by the HTTP glue to answer the site's browser (CORS).
+            variables.push((
+                "CORS_ORIGINS".to_owned(),
+                super::api::joined(&origins).into(),
+            ));
+        }
     }
     for secret in &spec.secrets {
         // The ARN, never the value: the code fetches the value at run time.

@@ -12,6 +12,7 @@ pub(crate) mod function;
 mod iam;
 pub mod policy;
 pub(crate) mod secrets;
+mod site;
 pub mod toolkit;
 
 use std::collections::BTreeMap;
@@ -32,6 +33,7 @@ const APP_CONSTRUCTS: &[fn(&mut Stack)] = &[
     function::synthesize,
     alarms::synthesize,
     api::synthesize,
+    site::synthesize,
     audit::synthesize,
     iam::synthesize,
     billing::synthesize,
@@ -253,6 +255,9 @@ pub(crate) mod ids {
     /// The output holding the API's base URL: gen deploy reads it for the site's config.js.
     pub fn api_url() -> LogicalId {
         LogicalId::from_path(&["api", "Url"])
+    }
+    pub fn site_bucket() -> LogicalId {
+        LogicalId::from_path(&["site", "Bucket"])
     }
     /// Outputs of the hosted site: gen deploy syncs `site/` to the bucket and invalidates the
     /// distribution's cache; the URL is what users open.

@@ -16,6 +16,8 @@ pub(super) enum Subject<'a> {
     Function(&'a Key),
     Bucket(&'a Key),
     LogBucket,
+    /// The hosted site's bucket.
+    SiteBucket,
     Secret(&'a Key),
     /// `audit`: the trail.
     Trail,
@@ -37,6 +39,7 @@ impl<'a> Index<'a> {
             subjects.insert(ids::bucket(key), Subject::Bucket(key));
         }
         subjects.insert(ids::log_bucket(), Subject::LogBucket);
+        subjects.insert(ids::site_bucket(), Subject::SiteBucket);
         for key in model.secrets.keys() {
             subjects.insert(secrets::id(key), Subject::Secret(key));
         }

@@ -47,6 +47,18 @@ pub(super) const FREE: &[(&str, &str)] = &[
         "part of the function's resource policy",
     ),
     ("AWS::S3::BucketPolicy", "part of the bucket"),
+    (
+        "AWS::CloudFront::Distribution",
+        "no monthly charge; its always-free tier covers 1 TB out and 10 million requests a month (a busier site pays per GB and request, not estimated)",
+    ),
+    (
+        "AWS::CloudFront::OriginAccessControl",
+        "part of the distribution",
+    ),
+    (
+        "AWS::CloudFront::ResponseHeadersPolicy",
+        "part of the distribution",
+    ),
     ("AWS::SNS::TopicPolicy", "part of the topic"),
     (
         "AWS::SNS::Subscription",
@@ -96,6 +108,9 @@ pub(super) fn template(cx: &Cx, sheet: &mut Sheet) {
         }
     }
 }
+
+/// What a generated site with its vendored bundles stores, rounded up.
+const SITE_STORED_GB: f64 = 0.01;
 
 const NO_USAGE: &str = "no manifest key with usage assumptions stands for it";
 
@@ -229,6 +244,14 @@ fn bucket(cx: &Cx, id: &LogicalId, resource: &Resource, sheet: &mut Sheet) {
             sheet.totals.s3_stored_gb += b.stored_gb;
             sheet.totals.s3_puts += puts;
             sheet.totals.s3_gets += gets;
+        }
+        Some(Subject::SiteBucket) => {
+            // A static site's files; CloudFront's cache answers most requests.
+            let gb = SITE_STORED_GB;
+            let usd = gb * p.s3_standard_per_gb_month;
+            let item = "Standard storage (the site's files, about 10 MB)";
+            sheet.line("S3", "site", item, gb, "GB-month", usd);
+            sheet.totals.s3_stored_gb += gb;
         }
         Some(Subject::LogBucket) => {
             let gb = cx.usage.log_bucket_stored_gb;

@@ -146,6 +146,53 @@ pub struct Site {
     #[serde(default = "default_site_port")]
     #[schemars(default = "default_site_port", range(min = 1024, max = 65535))]
     pub port: u16,
+    /// Host the site for its users: a private S3 bucket behind a CloudFront distribution
+    /// (HTTPS, security headers), which `gen deploy` fills from `site/`. `false` keeps the
+    /// site local (`npm start`).
+    #[serde(default = "yes")]
+    #[schemars(default = "yes")]
+    pub hosting: bool,
+    /// The site's own domain, e.g. `www.example.com` (needs `certificate_arn`). Point a DNS
+    /// CNAME (or Route 53 alias) at the distribution's `*.cloudfront.net` name yourself.
+    #[serde(default)]
+    pub domain: Option<String>,
+    /// The ACM certificate of `domain`. CloudFront only uses certificates in us-east-1.
+    #[serde(default)]
+    pub certificate_arn: Option<String>,
+    /// Where CloudFront serves from: `PriceClass_100` (North America and Europe, the
+    /// cheapest), `PriceClass_200` or `PriceClass_All`.
+    #[serde(default)]
+    pub price_class: PriceClass,
+    /// A single-page app: a path with no file answers `index.html` (status 200) so that the
+    /// app's own router can handle it. Off: such a path answers 404.
+    #[serde(default)]
+    pub spa: bool,
+}
+
+/// CloudFront's price classes: the edge locations a distribution uses.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum PriceClass {
+    /// North America, Europe and Israel.
+    #[default]
+    #[serde(rename = "PriceClass_100")]
+    PriceClass100,
+    /// Also Asia, the Middle East and Africa.
+    #[serde(rename = "PriceClass_200")]
+    PriceClass200,
+    /// Every edge location.
+    #[serde(rename = "PriceClass_All")]
+    PriceClassAll,
+}
+
+impl PriceClass {
+    /// The name CloudFormation takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PriceClass::PriceClass100 => "PriceClass_100",
+            PriceClass::PriceClass200 => "PriceClass_200",
+            PriceClass::PriceClassAll => "PriceClass_All",
+        }
+    }
 }
 
 /// The identity provider. In the Auth0 dashboard: an application of type "Single Page

@@ -95,6 +95,26 @@ pub struct Overrides {
     /// Usage assumptions of this stage, for `gen cost --stage`.
     #[serde(default)]
     pub usage: Option<UsageOverride>,
+    /// Whether and where this stage hosts the website (e.g. prod on its own domain).
+    #[serde(default)]
+    pub site: Option<SiteOverride>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SiteOverride {
+    /// Host the site on CloudFront in this stage.
+    #[serde(default)]
+    pub hosting: Option<bool>,
+    /// This stage's own domain for the site.
+    #[serde(default)]
+    pub domain: Option<String>,
+    /// The ACM certificate (us-east-1) of this stage's domain.
+    #[serde(default)]
+    pub certificate_arn: Option<String>,
+    /// This stage's CloudFront price class.
+    #[serde(default)]
+    pub price_class: Option<super::PriceClass>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
@@ -330,6 +350,14 @@ pub fn apply(
         }
         set(&mut api.rate_limit, a.rate_limit);
         set(&mut api.burst_limit, a.burst_limit);
+    }
+    if let Some(o) = &o.site
+        && let Some(site) = section(&mut merged.site, &at, "site", &mut errors)
+    {
+        set(&mut site.hosting, o.hosting);
+        some(&mut site.domain, o.domain.clone());
+        some(&mut site.certificate_arn, o.certificate_arn.clone());
+        set(&mut site.price_class, o.price_class);
     }
     if let Some(u) = &o.usage {
         let usage = &mut merged.usage;

@@ -10,6 +10,7 @@ use crate::manifest::{self, Architecture, S3Event};
 /// Environment variable names Lambda reserves (plus every `AWS_*` and `LAMBDA_*` name).
 const RESERVED_ENV: &[&str] = &[
     "CORS_ORIGIN",
+    "CORS_ORIGINS",
     "_HANDLER",
     "_X_AMZN_TRACE_ID",
     "TZ",

@@ -30,7 +30,7 @@ pub use policy::{
     UserSpec,
 };
 pub use secret::{SecretSource, SecretSpec};
-pub use site::SiteSpec;
+pub use site::{CERTIFICATE_REGION, CustomDomain, HostingSpec, SITE_BUCKET_KEY, SiteSpec};
 pub use stage::{StageSpec, stages};
 pub use usage::{BucketUsageSpec, FunctionUsageSpec, UsageSpec};
 
@@ -255,7 +255,12 @@ impl Validator<'_> {
             secrets: m.secrets.keys().cloned().collect(),
         };
         let buckets = self.buckets(&m.buckets, &names);
-        let log_bucket = self.log_bucket(&m.log_bucket, !buckets.is_empty() || m.audit.is_some());
+        // The hosted site's bucket and distribution log into it too.
+        let hosted = m.site.as_ref().is_some_and(|s| s.hosting);
+        let log_bucket = self.log_bucket(
+            &m.log_bucket,
+            !buckets.is_empty() || m.audit.is_some() || hosted,
+        );
         let default_alarm = self.default_alarm(m.alerts.as_ref());
         let mut functions = self.functions(&m.functions, &m.buckets, &names, default_alarm);
         let auth = m.auth.as_ref().map(|a| self.auth(a));
@@ -288,12 +293,24 @@ impl Validator<'_> {
             .site
             .as_ref()
             .map(|site| self.site(site, &m.name, auth.as_ref()));
+        if site.as_ref().is_some_and(|s| s.hosting.is_some())
+            && m.buckets.contains_key(site::SITE_BUCKET_KEY)
+        {
+            self.key_error(
+                Diagnostic::new(
+                    format!("buckets.{}", site::SITE_BUCKET_KEY),
+                    "the bucket key `site` is reserved for the hosted website's bucket",
+                )
+                .hint("choose another key (the site's bucket comes with `site:`), or set `site.hosting: false`"),
+            );
+        }
         let nothing = m.buckets.is_empty()
             && m.functions.is_empty()
             && m.alerts.is_none()
             && m.audit.is_none()
             && m.api.is_none()
             && m.secrets.is_empty()
+            && !hosted
             && iam.is_empty();
         if nothing {
             // CloudFormation refuses a template without resources.

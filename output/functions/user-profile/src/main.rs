@@ -12,21 +12,37 @@ use lambda_http::{Error, Request, service_fn};
 async fn main() -> Result<(), Error> {
     // Read once at cold start; a missing variable fails the start, not every invocation.
     let config: &'static config::Config = Box::leak(Box::new(config::Config::from_env()?));
-    // The site's origin may read the answers (CORS); the template sets it with `api.cors_origin`.
-    let cors_origin = std::env::var("CORS_ORIGIN")
-        .ok()
-        .and_then(|origin| HeaderValue::from_str(&origin).ok());
-    lambda_http::run(service_fn(move |request: Request| {
-        let cors_origin = cors_origin.clone();
-        async move {
-            let mut response = handler::handle(request, config).await?;
-            if let Some(origin) = cors_origin {
-                response
-                    .headers_mut()
-                    .insert("access-control-allow-origin", origin);
-            }
-            Ok::<_, Error>(response)
+    // The browser origins that may read the answers (CORS): the hosted site's and
+    // `api.cors_origin`, comma-separated by the template. A caller's `Origin` is answered only
+    // when it is one of them.
+    let cors_origins: &'static [HeaderValue] = Box::leak(
+        std::env::var("CORS_ORIGINS")
+            .unwrap_or_default()
+            .split(',')
+            .filter(|origin| !origin.is_empty())
+            .filter_map(|origin| HeaderValue::from_str(origin).ok())
+            .collect::<Vec<_>>()
+            .into_boxed_slice(),
+    );
+    lambda_http::run(service_fn(move |request: Request| async move {
+        let origin = request
+            .headers()
+            .get("origin")
+            .filter(|origin| cors_origins.contains(origin))
+            .cloned();
+        let mut response = handler::handle(request, config).await?;
+        if !cors_origins.is_empty() {
+            // The answer differs by Origin: caches must not serve one origin's to another.
+            response
+                .headers_mut()
+                .append("vary", HeaderValue::from_static("Origin"));
         }
+        if let Some(origin) = origin {
+            response
+                .headers_mut()
+                .insert("access-control-allow-origin", origin);
+        }
+        Ok::<_, Error>(response)
     }))
     .await
 }

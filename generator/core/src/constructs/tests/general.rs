@@ -11,7 +11,11 @@ fn statements(document: &J) -> Vec<&J> {
 fn every_bucket_denies_plain_http_on_bucket_and_objects() {
     let t = example();
     let buckets = of_type(&t, "AWS::S3::Bucket");
-    assert_eq!(buckets.len(), 3);
+    assert_eq!(
+        buckets.len(),
+        4,
+        "upload, transcoded, the log bucket and the site's"
+    );
     for (id, _) in &buckets {
         let policy = of_type(&t, "AWS::S3::BucketPolicy")
             .into_iter()
@@ -52,12 +56,24 @@ fn data_buckets_are_private_encrypted_logged_and_retained() {
                 .all(|v| v == true),
             "{id}"
         );
-        assert_eq!(
-            p["OwnershipControls"]["Rules"][0]["ObjectOwnership"],
+        // The log bucket keeps ACLs for CloudFront's log delivery (site.rs says why).
+        let ownership = if id.starts_with("Logs") {
+            "BucketOwnerPreferred"
+        } else {
             "BucketOwnerEnforced"
+        };
+        assert_eq!(
+            p["OwnershipControls"]["Rules"][0]["ObjectOwnership"], ownership,
+            "{id}"
         );
-        assert_eq!(bucket["DeletionPolicy"], "Retain");
-        assert_eq!(bucket["UpdateReplacePolicy"], "Retain");
+        // The site's bucket holds only what gen deploy uploads: it goes with the stack.
+        let removal = if id.starts_with("SiteBucket") {
+            "Delete"
+        } else {
+            "Retain"
+        };
+        assert_eq!(bucket["DeletionPolicy"], removal, "{id}");
+        assert_eq!(bucket["UpdateReplacePolicy"], removal, "{id}");
         if !id.starts_with("Logs") {
             let prefix = p["LoggingConfiguration"]["LogFilePrefix"].as_str().unwrap();
             assert!(prefix.starts_with("s3-access/") && prefix.ends_with('/'));
@@ -76,13 +92,14 @@ fn log_bucket_accepts_access_logs_only_from_each_source_bucket_under_its_prefix(
         .into_iter()
         .filter(|s| s["Principal"]["Service"] == "logging.s3.amazonaws.com")
         .collect();
-    assert_eq!(logging.len(), 2, "one per data bucket");
+    assert_eq!(logging.len(), 3, "one per data bucket and the site's");
     for s in logging {
         assert_eq!(s["Action"], "s3:PutObject");
-        let key = if s["Sid"] == "ServerAccessLogsUpload" {
-            "upload"
-        } else {
-            "transcoded"
+        let key = match s["Sid"].as_str().unwrap() {
+            "ServerAccessLogsUpload" => "upload",
+            "ServerAccessLogsTranscoded" => "transcoded",
+            "ServerAccessLogsSite" => "site",
+            other => panic!("{other}"),
         };
         assert_eq!(
             s["Resource"]["Fn::Sub"],

@@ -4,6 +4,7 @@
 mod api;
 mod general;
 mod security;
+mod site;
 
 use serde_json::Value as J;
 
