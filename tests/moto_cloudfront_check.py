@@ -23,7 +23,9 @@ Starts tests/moto_server.py on a free 127.0.0.1 port (stopped by PID) and, throu
      CallerReference again (the same invalidation), with other paths
      (InvalidationBatchAlreadyExists), a path without "/" (InvalidArgument), a distribution that
      does not exist (NoSuchDistribution);
-  5. deletes the stack: the distribution and the origin access control are gone.
+  5. deletes the stack: the distribution and the origin access control are gone;
+  6. creates the stack again after a second one and /moto-api/reset (names are unique in the
+     account: a second stack of the same template fails; the reset forgets the first).
 
 Prints one line per check and ends with `moto_cloudfront_check: N passed, M failed`; exits
 non-zero when a check failed.
@@ -428,6 +430,20 @@ def run(rep: Report, endpoint: str) -> None:
               cloudfront.list_distributions()["DistributionList"].get("Quantity"), 0)
     rep.equal("ListOriginAccessControls after the delete",
               cloudfront.list_origin_access_controls()["OriginAccessControlList"].get("Quantity"), 0)
+
+    # 6. names are the account's; a reset forgets everything
+    deploy(rep, cfn, body, "CREATE")
+    try:
+        cfn.create_stack(StackName=f"{STACK}-twin", TemplateBody=json.dumps(body))
+        twin = cfn.describe_stacks(StackName=f"{STACK}-twin")["Stacks"][0]["StackStatus"]
+    except Exception as exc:  # noqa: BLE001 - moto fails the call itself
+        twin = f"refused ({type(exc).__name__})"
+    rep.check(twin != "CREATE_COMPLETE", "a second stack with the same OAC and policy names does not complete", twin)
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset", data=b"", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as resp:
+        rep.equal("/moto-api/reset", resp.status, 200)
+    stack = deploy(rep, cfn, body, "CREATE")
+    rep.check(bool(physical_ids(cfn).get(HEADERS)), "after the reset, the same stack creates again")
 
 
 def main() -> int:

@@ -897,7 +897,7 @@ def _api_distribution_config(cfn: Json, caller_reference: str) -> Json:
     """AWS::CloudFront::Distribution's DistributionConfig in the API's shape."""
     config = copy.deepcopy({k: v for k, v in cfn.items() if k not in (
         "Aliases", "Origins", "DefaultCacheBehavior", "CacheBehaviors", "CustomErrorResponses",
-        "Logging", "ViewerCertificate", "IPV6Enabled", "Restrictions", "OriginGroups")})
+        "Logging", "ViewerCertificate", "IPV6Enabled", "Restrictions")})
     config["CallerReference"] = caller_reference
     config.setdefault("Comment", "")
     config["Aliases"] = _items(cfn.get("Aliases"))
@@ -1034,9 +1034,12 @@ class OriginAccessControl(_Handle, CloudFormationModel):
         _cloudfront(account_id, region_name).origin_access_controls.pop(resource_name, None)
 
 
-# Response headers policies by account: {account_id: {id: ResponseHeadersPolicy}}. moto has
-# no such API; the stack's resources are what there is of them.
-_response_headers_policies: dict[str, dict[str, ResponseHeadersPolicy]] = {}
+def _response_headers_policies(account_id: str, region_name: str) -> dict[str, ResponseHeadersPolicy]:
+    """The account's response headers policies by Id. moto has no such API; the stacks'
+    resources are what there is of them, kept on the CloudFront backend so that
+    /moto-api/reset forgets them with the rest."""
+    backend = _cloudfront(account_id, region_name)
+    return backend.__dict__.setdefault("stackgen_response_headers_policies", {})  # type: ignore[no-any-return]
 
 
 class ResponseHeadersPolicy(_Handle, CloudFormationModel):
@@ -1073,7 +1076,7 @@ class ResponseHeadersPolicy(_Handle, CloudFormationModel):
     @classmethod
     def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: Json,  # type: ignore[override]
                                         account_id: str, region_name: str, **kwargs: Any) -> ResponseHeadersPolicy:
-        policies = _response_headers_policies.setdefault(account_id, {})
+        policies = _response_headers_policies(account_id, region_name)
         name = cloudformation_json.get("Properties", {}).get("ResponseHeadersPolicyConfig", {}).get("Name")
         if any(p.config.get("Name") == name for p in policies.values()):
             raise ValidationError(message=f"ResponseHeadersPolicyAlreadyExists: {name}")
@@ -1092,7 +1095,7 @@ class ResponseHeadersPolicy(_Handle, CloudFormationModel):
     @classmethod
     def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: Json,  # type: ignore[override]
                                         account_id: str, region_name: str) -> None:
-        _response_headers_policies.get(account_id, {}).pop(resource_name, None)
+        _response_headers_policies(account_id, region_name).pop(resource_name, None)
 
 
 for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
