@@ -10,7 +10,8 @@
 //   --template  the generated template (default output/infra/dev/template.json): OUT/template.json
 //               is it plus a hand-made site distribution (a private bucket, an origin access
 //               control, a response headers policy whose CSP names the Auth0 tenant of the site's
-//               js/config.js and the template's RestApi, the distribution, its bucket policy)
+//               js/config.js and the template's RestApi, the distribution, the bucket policy
+//               granting it s3:GetObject and s3:ListBucket)
 //   --out       default target/site-e2e-fixture
 // Writes OUT/deployed/, OUT/deployed.objects.json ({"<key>": {"ContentType", "CacheControl"}}:
 // index.html and js/config.js `no-cache`, the rest a day) and OUT/template.json, then prints
@@ -173,6 +174,27 @@ Object.assign(template.Resources, {
         },
         Logging: { Bucket: { 'Fn::GetAtt': [logs, 'DomainName'] }, Prefix: 'cloudfront/site/', IncludeCookies: false },
         ViewerCertificate: { CloudFrontDefaultCertificate: true },
+      },
+    },
+  },
+  SiteBucketPolicyFIXTURE0: {
+    Type: 'AWS::S3::BucketPolicy',
+    Properties: {
+      Bucket: { Ref: 'SiteBucketFIXTURE0' },
+      PolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [{
+          Sid: 'CloudFrontReads',
+          Effect: 'Allow',
+          Principal: { Service: 'cloudfront.amazonaws.com' },
+          Action: ['s3:GetObject', 's3:ListBucket'],
+          Resource: [{ 'Fn::GetAtt': ['SiteBucketFIXTURE0', 'Arn'] }, { 'Fn::Sub': '${SiteBucketFIXTURE0.Arn}/*' }],
+          Condition: {
+            StringEquals: {
+              'AWS:SourceArn': { 'Fn::Sub': 'arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${SiteDistributionFIXTURE0}' },
+            },
+          },
+        }],
       },
     },
   },

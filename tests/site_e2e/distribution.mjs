@@ -10,9 +10,9 @@
 // - each object's Content-Type and Cache-Control are the ones S3 stored (the objects file,
 //   see readObjects); an object stored without a Content-Type is `binary/octet-stream`,
 //   as S3 serves it;
-// - a key that is not in the bucket is 404 (S3's NoSuchKey: the bucket policy grants the
-//   distribution s3:ListBucket), unless the distribution's CustomErrorResponses map 404 to
-//   a page;
+// - a key that is not in the bucket is 404 (S3's NoSuchKey) when the bucket policy grants
+//   the distribution s3:ListBucket, else 403 (S3's AccessDenied, as S3 hides which keys
+//   exist), unless the distribution's CustomErrorResponses map that status to a page;
 // - every response carries the response headers policy's security headers (and custom
 //   headers); the Content-Security-Policy is the template's, with the Auth0 tenant's and the
 //   API's origins replaced by the local provider's and API's (cspFromTemplate).
@@ -40,9 +40,12 @@ function referencedId(value) {
 
 /**
  * The site's distribution and its response headers policy, from the template:
- * { distributionId, config (DistributionConfig or null), policyId, policy (ResponseHeadersPolicyConfig) }.
+ * { distributionId, config (DistributionConfig or null), policyId, policy (ResponseHeadersPolicyConfig),
+ *   listBucket }.
  * The policy is the one the distribution's default cache behaviour names; a template with a
- * policy but no distribution (a hand-made snippet) gives its only policy.
+ * policy but no distribution (a hand-made snippet) gives its only policy. listBucket: a bucket
+ * policy of the origin's bucket (any bucket, without a distribution) allows
+ * cloudfront.amazonaws.com s3:ListBucket.
  */
 export function siteFromTemplate(template) {
   const distributions = resourcesOfType(template, 'AWS::CloudFront::Distribution');
@@ -74,7 +77,21 @@ export function siteFromTemplate(template) {
   }
   const policy = policies.get(policyId).Properties?.ResponseHeadersPolicyConfig;
   if (!policy) throw new DistributionError(`${policyId} has no ResponseHeadersPolicyConfig`);
-  return { distributionId, config, policyId, policy };
+  return { distributionId, config, policyId, policy, listBucket: grantsListBucket(template, config) };
+}
+
+const list = (v) => (v === undefined ? [] : [].concat(v));
+
+function grantsListBucket(template, config) {
+  const domain = config?.Origins?.[0]?.DomainName?.['Fn::GetAtt'];
+  const bucket = Array.isArray(domain) ? domain[0] : null;
+  return resourcesOfType(template, 'AWS::S3::BucketPolicy').some(([, r]) => {
+    const props = r.Properties ?? {};
+    if (config && props.Bucket?.Ref !== bucket) return false;
+    return list(props.PolicyDocument?.Statement).some((st) => st.Effect === 'Allow'
+      && list(st.Principal?.Service).includes('cloudfront.amazonaws.com')
+      && list(st.Action).some((a) => ['s3:ListBucket', 's3:*', '*'].includes(a)));
+  });
 }
 
 // `https://${RestApi…}.execute-api.${AWS::Region}.${AWS::URLSuffix}` (or .amazonaws.com).
@@ -226,10 +243,12 @@ export function readObjects(dir, objectsFile) {
 /**
  * Serves `dir` as the distribution does (see the top of this file).
  * { dir, objects (readObjects), headers (policyHeaders), config (DistributionConfig or null),
- *   port (0: any), record(entry) } → { origin, port, close() }.
+ *   listBucket (siteFromTemplate), port (0: any), record(entry) } → { origin, port, close() }.
  * Each response is recorded: { method, path, key, status, contentType, cacheControl }.
  */
-export async function startDistribution({ dir, objects, headers, config, port = 0, record = () => {} }) {
+export async function startDistribution({
+  dir, objects, headers, config, listBucket, port = 0, record = () => {},
+}) {
   const rootObject = config ? config.DefaultRootObject : 'index.html';
   const allowed = config?.DefaultCacheBehavior?.AllowedMethods ?? ['GET', 'HEAD'];
   const errorPages = new Map((config?.CustomErrorResponses ?? [])
@@ -258,15 +277,18 @@ export async function startDistribution({ dir, objects, headers, config, port = 
       if (found) {
         ({ body, meta } = found);
       } else {
-        const page = errorPages.get(404);
+        const missing = listBucket ? 404 : 403;
+        const page = errorPages.get(missing);
         const custom = page && object(page.path.replace(/^\//, ''));
         if (custom) {
           status = page.code;
           ({ body, meta } = custom);
         } else {
-          status = 404;
-          body = Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchKey</Code>`
-            + `<Message>The specified key does not exist.</Message><Key>${key}</Key></Error>`);
+          status = missing;
+          body = Buffer.from(listBucket
+            ? `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchKey</Code>`
+              + `<Message>The specified key does not exist.</Message><Key>${key}</Key></Error>`
+            : '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>');
           meta = { ContentType: 'application/xml' };
         }
       }

@@ -20,7 +20,8 @@
 //               COPIED to OUT/site, only js/config.js replaced (as above; no npm install), and
 //               served as the template's CloudFront distribution serves it (distribution.mjs):
 //               `/` is the DefaultRootObject, each object with the Content-Type and
-//               Cache-Control S3 stored, a missing key 404, the response headers policy's
+//               Cache-Control S3 stored, a missing key 404 (403 when the bucket policy does
+//               not grant the distribution s3:ListBucket), the response headers policy's
 //               security headers on every response, its Content-Security-Policy with the Auth0
 //               tenant's and the API's origins replaced by the local provider's and API's. The
 //               browser steps are the same, plus: the headers on `/`, a missing path 404,
@@ -278,7 +279,7 @@ function copyDeployed(site) {
 // The copy served as the template's distribution serves it; returns what serves it.
 async function serveDeployed(site, sitePort, provider, api) {
   const template = JSON.parse(readFileSync(opts.template, 'utf8'));
-  const { distributionId, config, policyId, policy } = distribution.siteFromTemplate(template);
+  const { distributionId, config, policyId, policy, listBucket } = distribution.siteFromTemplate(template);
   const csp = distribution.cspFromTemplate(policy, {
     auth0Domain: state.auth0Domain, providerOrigin: provider.origin, apiOrigin: api.origin,
   });
@@ -294,6 +295,7 @@ async function serveDeployed(site, sitePort, provider, api) {
     objects: state.objects,
     headers: state.headers,
     config,
+    listBucket,
     port: sitePort,
     record: (entry) => {
       state.served.push(entry);
@@ -587,7 +589,8 @@ window.appConfig = {
     await step('a missing path: 404, with the security headers', async () => {
       const res = await fetch(`${state.siteOrigin}/no/such/object.html`, { signal: AbortSignal.timeout(left()) });
       const body = await res.text();
-      check(res.status === 404, `GET /no/such/object.html answered ${res.status} ${body.slice(0, 200)}`);
+      check(res.status === 404, `GET /no/such/object.html answered ${res.status} ${body.slice(0, 200)}`
+        + `${res.status === 403 ? ' (S3 hides missing keys unless the bucket policy grants the distribution s3:ListBucket)' : ''}`);
       check(res.headers.get('content-security-policy') === state.headers['content-security-policy'], 'the 404 has no CSP');
       return `404 ${res.headers.get('content-type')}`;
     });
