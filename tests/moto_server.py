@@ -28,6 +28,25 @@ moto's server starts. Each one says which AWS behaviour it restores.
      DescribeStackResources by the deleted stack's ID list what it had, those
      its DeletionPolicy kept DELETE_SKIPPED, the rest DELETE_COMPLETE (moto gave
      every row the stack's status, and listing re-created what was deleted).
+  8. CloudFront in templates: AWS::CloudFront::Distribution and
+     AWS::CloudFront::OriginAccessControl in moto's CloudFront backend, and
+     AWS::CloudFront::ResponseHeadersPolicy (moto has no such API) as a minimal
+     model here; moto ignored all three (Ref None, GetAtt and Outputs naming one
+     HTTP 500). Ref and GetAtt Id give the Id, GetAtt DomainName the
+     distribution's dXXXX.cloudfront.net; the template's DistributionConfig is
+     turned into the API's shape (lists as Quantity/Items, Logging enabled,
+     ViewerCertificate and IPV6Enabled names, a CallerReference); an update keeps
+     the Id (and the CallerReference) and replaces the config; DeleteStack
+     deletes them. GetDistribution then reports the origin's S3OriginConfig and
+     OriginAccessControlId (moto dropped both).
+  9. CloudFront's API: a distribution's Id is E + 13 characters and its domain
+     d + 13 characters + .cloudfront.net (moto: 13 random characters each, so
+     neither looked like CloudFront's); CreateInvalidation answers InProgress, GetInvalidation /
+     ListInvalidations then Completed (moto: "COMPLETED", which no waiter
+     accepts); a CallerReference already used returns its invalidation (same
+     paths) or is InvalidationBatchAlreadyExists (other paths; moto made another);
+     a path not starting with "/" is InvalidArgument; ListInvalidations of a
+     distribution that does not exist is NoSuchDistribution (moto: an empty list).
 
 Types moto still ignores (e.g. BucketPolicy, Alarm, MetricFilter, Stage,
 Authorizer, GatewayResponse, Subscription, TopicPolicy) stay ignored.
@@ -35,9 +54,11 @@ Authorizer, GatewayResponse, Subscription, TopicPolicy) stay ignored.
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import json
 import sys
+import uuid
 from typing import Any
 from urllib.parse import urlparse
 
@@ -50,9 +71,13 @@ from moto.cloudformation import utils as cfn_utils
 from moto.cloudformation.exceptions import CloudFormationError, ValidationError
 from moto.cloudformation.models import Change, ChangeSet, CloudFormationBackend, Stack
 from moto.cloudformation.responses import CloudFormationResponse
+from moto.cloudfront import models as cloudfront_models
+from moto.cloudfront.exceptions import CloudFrontException, NoSuchDistribution
+from moto.cloudfront.models import CloudFrontBackend, cloudfront_backends
 from moto.cloudtrail.models import cloudtrail_backends
 from moto.core.common_models import CloudFormationModel
 from moto.core.responses import ActionResult
+from moto.core.utils import utcnow
 from moto.iam.models import IAMBackend, ManagedPolicy, User, iam_backends
 from moto.secretsmanager.models import secretsmanager_backends
 from moto.utilities.utils import get_partition
@@ -829,6 +854,355 @@ Stack.delete = _stack_delete  # type: ignore[method-assign]
 Stack.stack_resources = property(_stack_resources_kept)  # type: ignore[method-assign,assignment]
 CloudFormationResponse.list_stack_resources = _list_stack_resources  # type: ignore[method-assign]
 cfn_responses.StackResourceDTO.__init__ = _resource_dto_init  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------------------
+# 8. CloudFront in templates
+
+
+def _cloudfront(account_id: str, region_name: str) -> CloudFrontBackend:
+    return cloudfront_backends[account_id][get_partition(region_name)]
+
+
+def _items(values: list[Any] | None, convert: Any = None) -> Json:
+    """A template's list as the CloudFront API has it: {Quantity, Items}."""
+    values = [convert(v) if convert else v for v in values or []]
+    return {"Quantity": len(values), "Items": values} if values else {"Quantity": 0}
+
+
+def _api_cache_behavior(cfn: Json) -> Json:
+    behavior = {k: v for k, v in cfn.items() if k not in (
+        "AllowedMethods", "CachedMethods", "TrustedSigners", "TrustedKeyGroups",
+        "FunctionAssociations", "LambdaFunctionAssociations")}
+    methods = cfn.get("AllowedMethods", ["GET", "HEAD"])
+    behavior["AllowedMethods"] = dict(_items(methods), CachedMethods=_items(cfn.get("CachedMethods", ["GET", "HEAD"])))
+    behavior["TrustedSigners"] = dict(_items(cfn.get("TrustedSigners")), Enabled=bool(cfn.get("TrustedSigners")))
+    behavior["TrustedKeyGroups"] = dict(_items(cfn.get("TrustedKeyGroups")), Enabled=bool(cfn.get("TrustedKeyGroups")))
+    behavior["FunctionAssociations"] = _items(cfn.get("FunctionAssociations"))
+    behavior["LambdaFunctionAssociations"] = _items(cfn.get("LambdaFunctionAssociations"))
+    return behavior
+
+
+def _api_origin(cfn: Json) -> Json:
+    origin = {k: v for k, v in cfn.items() if k not in ("OriginCustomHeaders", "CustomOriginConfig")}
+    origin["CustomHeaders"] = _items(cfn.get("OriginCustomHeaders"))
+    if "CustomOriginConfig" in cfn:
+        custom = dict(cfn["CustomOriginConfig"])
+        custom["OriginSslProtocols"] = _items(custom.pop("OriginSSLProtocols", ["TLSv1.2"]))
+        origin["CustomOriginConfig"] = custom
+    return origin
+
+
+def _api_distribution_config(cfn: Json, caller_reference: str) -> Json:
+    """AWS::CloudFront::Distribution's DistributionConfig in the API's shape."""
+    config = copy.deepcopy({k: v for k, v in cfn.items() if k not in (
+        "Aliases", "Origins", "DefaultCacheBehavior", "CacheBehaviors", "CustomErrorResponses",
+        "Logging", "ViewerCertificate", "IPV6Enabled", "Restrictions")})
+    config["CallerReference"] = caller_reference
+    config.setdefault("Comment", "")
+    config["Aliases"] = _items(cfn.get("Aliases"))
+    config["Origins"] = {"Quantity": len(cfn.get("Origins", [])),
+                         "Items": [_api_origin(copy.deepcopy(o)) for o in cfn.get("Origins", [])]}
+    config["DefaultCacheBehavior"] = _api_cache_behavior(copy.deepcopy(cfn.get("DefaultCacheBehavior", {})))
+    behaviors = [_api_cache_behavior(copy.deepcopy(b)) for b in cfn.get("CacheBehaviors", [])]
+    if behaviors:
+        config["CacheBehaviors"] = {"Quantity": len(behaviors), "Items": behaviors}
+    config["CustomErrorResponses"] = _items(copy.deepcopy(cfn.get("CustomErrorResponses")))
+    if "Logging" in cfn:
+        logging = cfn["Logging"]
+        config["Logging"] = {"Enabled": True, "Bucket": logging.get("Bucket", ""),
+                             "Prefix": logging.get("Prefix", ""),
+                             "IncludeCookies": bool(logging.get("IncludeCookies", False))}
+    certificate = cfn.get("ViewerCertificate", {"CloudFrontDefaultCertificate": True})
+    config["ViewerCertificate"] = {
+        "CloudFrontDefaultCertificate": bool(certificate.get("CloudFrontDefaultCertificate", False)),
+        "ACMCertificateArn": certificate.get("AcmCertificateArn", ""),
+        "IAMCertificateId": certificate.get("IamCertificateId", ""),
+        "SSLSupportMethod": certificate.get("SslSupportMethod", ""),
+        "MinimumProtocolVersion": certificate.get("MinimumProtocolVersion", "TLSv1"),
+    }
+    config["IsIPV6Enabled"] = bool(cfn.get("IPV6Enabled", False))
+    geo = cfn.get("Restrictions", {}).get("GeoRestriction")
+    if geo:
+        config["Restrictions"] = {"GeoRestriction": dict(
+            _items(geo.get("Locations")), RestrictionType=geo.get("RestrictionType", "none"))}
+    return config
+
+
+class Distribution(_Handle, CloudFormationModel):
+    """AWS::CloudFront::Distribution in moto's CloudFront backend: DistributionConfig
+    (in the API's shape, above) and Tags. Ref and GetAtt Id are the distribution's
+    Id, GetAtt DomainName its dXXXX.cloudfront.net. CloudFormation updates a
+    distribution in place (UpdateDistribution with its CallerReference), whatever
+    changed in its config."""
+
+    __module__ = "moto.cloudfront.stackgen_shim"
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::CloudFront::Distribution"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in ("DomainName", "Id")
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        dist = _cloudfront(self.account_id, self.region_name).distributions[self.physical_resource_id]
+        return dist.domain_name if attribute_name == "DomainName" else dist.distribution_id
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: Json,  # type: ignore[override]
+                                        account_id: str, region_name: str, **kwargs: Any) -> Distribution:
+        props = cloudformation_json.get("Properties", {})
+        config = _api_distribution_config(props["DistributionConfig"], f"stackgen-shim-{uuid.uuid4()}")
+        dist, _, _ = _cloudfront(account_id, region_name).create_distribution(config, props.get("Tags", []))
+        return cls(dist.distribution_id, account_id, region_name)
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource: Distribution, new_resource_name: str,  # type: ignore[override]
+                                        cloudformation_json: Json, account_id: str, region_name: str) -> Distribution:
+        props = cloudformation_json.get("Properties", {})
+        backend = _cloudfront(account_id, region_name)
+        dist = backend.distributions[original_resource.physical_resource_id]
+        config = _api_distribution_config(props["DistributionConfig"], dist.distribution_config.caller_reference)
+        backend.update_distribution(config, dist.distribution_id, if_match=True)
+        dist.etag = cloudfront_models.random_id()  # a new version of the config
+        old_tags = backend.tagger.list_tags_for_resource(dist.arn)["Tags"]
+        backend.tagger.untag_resource_using_names(dist.arn, [t["Key"] for t in old_tags])
+        backend.tagger.tag_resource(dist.arn, props.get("Tags", []))
+        return original_resource
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: Json,  # type: ignore[override]
+                                        account_id: str, region_name: str) -> None:
+        """CloudFormation disables the distribution, then deletes it."""
+        backend = _cloudfront(account_id, region_name)
+        if resource_name in backend.distributions:
+            backend.delete_distribution(resource_name, if_match=True)
+        backend.invalidations.pop(resource_name, None)
+
+
+class OriginAccessControl(_Handle, CloudFormationModel):
+    """AWS::CloudFront::OriginAccessControl in moto's CloudFront backend:
+    OriginAccessControlConfig, updated in place. Ref and GetAtt Id are its Id. Its
+    Name is unique in the account (moto took a second one)."""
+
+    __module__ = "moto.cloudfront.stackgen_shim"
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::CloudFront::OriginAccessControl"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Id"
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        return self.physical_resource_id
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: Json,  # type: ignore[override]
+                                        account_id: str, region_name: str, **kwargs: Any) -> OriginAccessControl:
+        config = cloudformation_json.get("Properties", {})["OriginAccessControlConfig"]
+        backend = _cloudfront(account_id, region_name)
+        if any(c.name == config.get("Name") for c in backend.origin_access_controls.values()):
+            raise ValidationError(message=f"OriginAccessControlAlreadyExists: {config.get('Name')}")
+        control = backend.create_origin_access_control(dict(config))
+        return cls(control.id, account_id, region_name)
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource: OriginAccessControl,  # type: ignore[override]
+                                        new_resource_name: str, cloudformation_json: Json,
+                                        account_id: str, region_name: str) -> OriginAccessControl:
+        config = cloudformation_json.get("Properties", {})["OriginAccessControlConfig"]
+        control = _cloudfront(account_id, region_name).get_origin_access_control(original_resource.physical_resource_id)
+        control.update(dict(config))
+        control.description = config.get("Description")  # absent: none any more
+        return original_resource
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: Json,  # type: ignore[override]
+                                        account_id: str, region_name: str) -> None:
+        _cloudfront(account_id, region_name).origin_access_controls.pop(resource_name, None)
+
+
+def _response_headers_policies(account_id: str, region_name: str) -> dict[str, ResponseHeadersPolicy]:
+    """The account's response headers policies by Id. moto has no such API; the stacks'
+    resources are what there is of them, kept on the CloudFront backend so that
+    /moto-api/reset forgets them with the rest."""
+    backend = _cloudfront(account_id, region_name)
+    return backend.__dict__.setdefault("stackgen_response_headers_policies", {})  # type: ignore[no-any-return]
+
+
+class ResponseHeadersPolicy(_Handle, CloudFormationModel):
+    """AWS::CloudFront::ResponseHeadersPolicy, a minimal model (moto has none):
+    its ResponseHeadersPolicyConfig as resolved (e.g. a CSP's Fn::Sub), an Id (a
+    UUID, as AWS gives) and LastModifiedTime. Ref and GetAtt Id are the Id; an
+    update keeps it (AWS updates a policy in place, even its Name). Its Name is
+    unique in the account."""
+
+    __module__ = "moto.cloudfront.stackgen_shim"
+
+    config: Json = {}
+    last_modified_time = ""
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::CloudFront::ResponseHeadersPolicy"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in ("Id", "LastModifiedTime")
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        return self.physical_resource_id if attribute_name == "Id" else self.last_modified_time
+
+    def _set(self, cloudformation_json: Json) -> None:
+        self.config = copy.deepcopy(cloudformation_json.get("Properties", {})["ResponseHeadersPolicyConfig"])
+        self.last_modified_time = utcnow().isoformat()
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: Json,  # type: ignore[override]
+                                        account_id: str, region_name: str, **kwargs: Any) -> ResponseHeadersPolicy:
+        policies = _response_headers_policies(account_id, region_name)
+        name = cloudformation_json.get("Properties", {}).get("ResponseHeadersPolicyConfig", {}).get("Name")
+        if any(p.config.get("Name") == name for p in policies.values()):
+            raise ValidationError(message=f"ResponseHeadersPolicyAlreadyExists: {name}")
+        policy = cls(str(uuid.uuid4()), account_id, region_name)
+        policy._set(cloudformation_json)
+        policies[policy.physical_resource_id] = policy
+        return policy
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource: ResponseHeadersPolicy,  # type: ignore[override]
+                                        new_resource_name: str, cloudformation_json: Json,
+                                        account_id: str, region_name: str) -> ResponseHeadersPolicy:
+        original_resource._set(cloudformation_json)
+        return original_resource
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: Json,  # type: ignore[override]
+                                        account_id: str, region_name: str) -> None:
+        _response_headers_policies(account_id, region_name).pop(resource_name, None)
+
+
+for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+    cached.cache_clear()
+
+
+_original_origin_init = cloudfront_models.Origin.__init__
+
+
+def _origin_init(self: Any, origin: Json) -> None:
+    """An origin keeps its S3OriginConfig and OriginAccessControlId, which
+    GetDistribution reports (moto kept only the identity, under a name its
+    serializer does not read)."""
+    _original_origin_init(self, origin)
+    if "S3OriginConfig" in origin:
+        self.s3_origin_config = {"OriginAccessIdentity": origin["S3OriginConfig"].get("OriginAccessIdentity", "")}
+    self.origin_access_control_id = origin.get("OriginAccessControlId", "")
+
+
+cloudfront_models.Origin.__init__ = _origin_init  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------------------
+# 9. CloudFront's API: distribution ids, invalidations
+
+_original_distribution_init = cloudfront_models.Distribution.__init__
+
+
+def _distribution_init(self: Any, account_id: str, region_name: str, config: Json) -> None:
+    """A distribution's Id is `E` and 13 upper-case letters and digits, its domain
+    `d` and 13 lower-case ones, .cloudfront.net (moto left out the E and the d)."""
+    _original_distribution_init(self, account_id, region_name, config)
+    self.distribution_id = self.id = "E" + cloudfront_models.random_id(length=13)
+    self.arn = f"arn:{get_partition(region_name)}:cloudfront::{account_id}:distribution/{self.distribution_id}"
+    self.domain_name = "d" + cloudfront_models.random_id(uppercase=False, length=13) + ".cloudfront.net"
+
+
+cloudfront_models.Distribution.__init__ = _distribution_init  # type: ignore[method-assign]
+
+
+class InvalidationBatchAlreadyExists(CloudFrontException):
+    code = "InvalidationBatchAlreadyExists"
+
+
+class InvalidArgument(CloudFrontException):
+    code = "InvalidArgument"
+
+
+_original_invalidation_init = cloudfront_models.Invalidation.__init__
+
+
+def _invalidation_init(self: Any, distribution: Any, paths: list[str], caller_ref: str) -> None:
+    """A new invalidation is InProgress (moto: "COMPLETED", a status CloudFront
+    never reports; its statuses are InProgress and Completed)."""
+    _original_invalidation_init(self, distribution, paths, caller_ref)
+    self.status = "InProgress"
+
+
+_original_create_invalidation = CloudFrontBackend.create_invalidation
+
+
+def _create_invalidation(self: CloudFrontBackend, dist_id: str, paths: list[str], caller_ref: str) -> Any:
+    """CreateInvalidation: every path starts with "/" (InvalidArgument); a
+    CallerReference already used for the distribution returns that invalidation
+    when the paths are the same and is InvalidationBatchAlreadyExists when they
+    differ. moto took any path and made a new invalidation each time."""
+    self.get_distribution(dist_id)
+    bad = [p for p in paths if not str(p).startswith("/")]
+    if not paths or bad:
+        raise InvalidArgument(f"Your request contains one or more invalid invalidation paths: {bad or paths}")
+    for invalidation in self.invalidations.get(dist_id, []):
+        if invalidation.caller_ref == caller_ref:
+            if sorted(invalidation.paths) == sorted(paths):
+                return invalidation
+            raise InvalidationBatchAlreadyExists(
+                f"Invalidation batch specified ({caller_ref}) already exists with different paths")
+    return _original_create_invalidation(self, dist_id, paths, caller_ref)
+
+
+def _completed(backend: CloudFrontBackend, dist_id: str) -> None:
+    for invalidation in backend.invalidations.get(dist_id, []):
+        invalidation.status = "Completed"
+
+
+_original_get_invalidation = CloudFrontBackend.get_invalidation
+_original_list_invalidations = CloudFrontBackend.list_invalidations
+
+
+def _get_invalidation(self: CloudFrontBackend, dist_id: str, id: str) -> Any:  # noqa: A002 - moto's name
+    """GetInvalidation: Completed once it is read back (moto is synchronous)."""
+    _completed(self, dist_id)
+    return _original_get_invalidation(self, dist_id, id)
+
+
+def _list_invalidations(self: CloudFrontBackend, dist_id: str, **kwargs: Any) -> Any:
+    """ListInvalidations of a distribution that does not exist is
+    NoSuchDistribution (moto: an empty list); those listed are Completed."""
+    if dist_id not in self.distributions:
+        raise NoSuchDistribution
+    _completed(self, dist_id)
+    return _original_list_invalidations(self, dist_id=dist_id, **kwargs)
+
+
+cloudfront_models.Invalidation.__init__ = _invalidation_init  # type: ignore[method-assign]
+CloudFrontBackend.create_invalidation = _create_invalidation  # type: ignore[method-assign]
+CloudFrontBackend.get_invalidation = _get_invalidation  # type: ignore[method-assign]
+CloudFrontBackend.list_invalidations = _list_invalidations  # type: ignore[method-assign]
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@
 //
 // Usage: node tests/site_e2e/run.mjs [--site DIR] [--lambda DIR] [--template FILE] [--out DIR]
 //                                     [--chromium PATH]
+//        node tests/site_e2e/run.mjs --deployed DIR [--objects FILE] --template FILE [--lambda DIR]
+//                                     [--out DIR] [--chromium PATH]
 //   --site      the generated site (default output/site); it is COPIED to OUT/site, where
 //               `npm install` runs (its postinstall fills vendor/) and js/config.js is
 //               replaced with the local tenant, client, audience and API
@@ -13,13 +15,29 @@
 //               CORS headers and the gateway responses' headers from it
 //   --out       artifacts: screenshots, logs, the site copy (default target/site-e2e)
 //   --chromium  the browser (default /usr/bin/chromium; never downloaded)
+//   --deployed  instead of --site: the site as `gen deploy` left it in the bucket, the objects
+//               read back into DIR (no package.json, no node_modules; vendor/ filled). DIR is
+//               COPIED to OUT/site, only js/config.js replaced (as above; no npm install), and
+//               served as the template's CloudFront distribution serves it (distribution.mjs):
+//               `/` is the DefaultRootObject, each object with the Content-Type and
+//               Cache-Control S3 stored, a missing key 404 (403 when the bucket policy does
+//               not grant the distribution s3:ListBucket), the response headers policy's
+//               security headers on every response, its Content-Security-Policy with the Auth0
+//               tenant's and the API's origins replaced by the local provider's and API's. The
+//               browser steps are the same, plus: the headers on `/`, a missing path 404,
+//               index.html always `no-cache`, and no Content Security Policy violation at all.
+//   --objects   with --deployed: the objects file (default DIR.objects.json, beside DIR):
+//               {"<key>": {"ContentType": "...", "CacheControl": "..."}, ...}, one entry per
+//               object of the bucket, as HeadObject gives them (keys `/`-separated, no leading
+//               slash; other fields ignored); it must list exactly the files under DIR
 //
 // Everything listens on 127.0.0.1 only (different ports, the same host: this Chromium blocks
 // third-party cookies, which silent authentication after a reload needs):
 //   provider.mjs  a fake Auth0 tenant (oidc-provider) with one user and a password
 //   api.mjs       API Gateway's part: the real authorizer and user-profile bootstraps, each behind
 //                 its own Lambda Runtime API
-//   the site      served by local-web-server from the copy's own node_modules
+//   the site      served by local-web-server from the copy's own node_modules (--deployed:
+//                 distribution.mjs, in this process)
 // Prints one line per step and `site_e2e: N passed, M failed[, K skipped]`; exits non-zero on a
 // failure. Every process it starts is stopped by PID, whatever happens. Waits are on DOM state
 // and bounded; the whole browser part has a 60 s budget.
@@ -61,14 +79,27 @@ function parseArgs(argv) {
     template: path.join(ROOT, 'output/infra/template.json'),
     out: path.join(ROOT, 'target/site-e2e'),
     chromium: '/usr/bin/chromium',
+    deployed: null,
+    objects: null,
+  };
+  const given = new Set();
+  const usage = () => {
+    console.error('usage: node tests/site_e2e/run.mjs [--site DIR] [--lambda DIR] [--template FILE] [--out DIR] [--chromium PATH]\n'
+      + '       node tests/site_e2e/run.mjs --deployed DIR [--objects FILE] --template FILE [--lambda DIR] [--out DIR] [--chromium PATH]');
+    process.exit(2);
   };
   for (let i = 0; i < argv.length; i += 1) {
     const key = argv[i].replace(/^--/, '');
-    if (!argv[i].startsWith('--') || !(key in opts) || i + 1 >= argv.length) {
-      console.error('usage: node tests/site_e2e/run.mjs [--site DIR] [--lambda DIR] [--template FILE] [--out DIR] [--chromium PATH]');
-      process.exit(2);
-    }
+    if (!argv[i].startsWith('--') || !(key in opts) || i + 1 >= argv.length) usage();
     opts[key] = path.resolve(argv[(i += 1)]);
+    given.add(key);
+  }
+  if (opts.deployed) {
+    // The deployed site is served by the template's distribution: no default template here.
+    if (given.has('site') || !given.has('template')) usage();
+    opts.objects ??= `${opts.deployed}.objects.json`;
+  } else if (given.has('objects')) {
+    usage();
   }
   return opts;
 }
@@ -77,7 +108,7 @@ const opts = parseArgs(process.argv.slice(2));
 const OUT = opts.out;
 mkdirSync(OUT, { recursive: true });
 for (const f of ['provider.log', 'api.log', 'site-server.log', 'browser-console.log', 'site-npm-install.log',
-  'authorizer.log', 'user-profile.log', 'signed-in.png', 'signed-out.png', 'failure.png']) {
+  'authorizer.log', 'user-profile.log', 'signed-in.png', 'signed-out.png', 'failure.png', 'csp.txt']) {
   rmSync(path.join(OUT, f), { force: true });
 }
 const logTo = (file) => (line) => appendFileSync(path.join(OUT, file), `${new Date().toISOString()} ${line}\n`);
@@ -98,6 +129,7 @@ console.warn = (...args) => {
 };
 const { startProvider } = await import('./provider.mjs');
 const { LambdaFunction, gatewayFromTemplate, startApi } = await import('./api.mjs');
+const distribution = await import('./distribution.mjs');
 const { chromium } = await import('playwright-core');
 
 // ---------------------------------------------------------------------------- steps
@@ -215,6 +247,70 @@ async function waitForHttp(url, proc, ms) {
   throw new StepFailed(`${url} did not answer 200 within ${ms / 1000} s (last: ${last})`);
 }
 
+// ---------------------------------------------------------------------------- --deployed
+
+// The objects read back from the bucket, copied to `site` as they are: no npm project there.
+function copyDeployed(site) {
+  const dir = opts.deployed;
+  check(existsSync(path.join(dir, 'index.html')), `${dir}/index.html is missing (is it the bucket's objects?)`);
+  for (const npm of ['package.json', 'package-lock.json', 'node_modules']) {
+    check(!existsSync(path.join(dir, npm)), `${dir}/${npm} exists: the deployed site must not hold the npm project`);
+  }
+  check(existsSync(opts.objects), `${opts.objects} (the objects' Content-Type and Cache-Control) is missing`);
+  state.objects = distribution.readObjects(dir, opts.objects);
+  const index = readFileSync(path.join(dir, 'index.html'), 'utf8');
+  for (const script of [...VENDOR_SCRIPTS, 'js/config.js', 'js/user-controller.js']) {
+    check(index.includes(`src="${script}"`), `index.html does not load ${script}`);
+    check(state.objects.has(script), `${script} is not in the bucket`);
+  }
+  // The Auth0 tenant the deployed config.js names: the CSP must allow exactly it.
+  const config = readFileSync(path.join(dir, 'js/config.js'), 'utf8');
+  const domain = /\bdomain:\s*"([^"]+)"/.exec(config)?.[1];
+  check(domain, `the deployed js/config.js names no auth0 domain: ${JSON.stringify(config.slice(0, 300))}`);
+  state.auth0Domain = domain;
+  rmSync(site, { recursive: true, force: true });
+  cpSync(dir, site, { recursive: true });
+  const index0 = state.objects.get('index.html');
+  return `${state.objects.size} object(s) from ${path.relative(process.cwd(), dir) || '.'}; `
+    + `index.html ${index0.ContentType ?? '(no Content-Type)'}, ${index0.CacheControl ?? '(no Cache-Control)'}; `
+    + `config.js tenant ${domain}`;
+}
+
+// The copy served as the template's distribution serves it; returns what serves it.
+async function serveDeployed(site, sitePort, provider, api) {
+  const template = JSON.parse(readFileSync(opts.template, 'utf8'));
+  const { distributionId, config, policyId, policy, listBucket } = distribution.siteFromTemplate(template);
+  const csp = distribution.cspFromTemplate(policy, {
+    auth0Domain: state.auth0Domain, providerOrigin: provider.origin, apiOrigin: api.origin,
+  });
+  writeFileSync(path.join(OUT, 'csp.txt'), `template:\n${csp.original}\n\nserved:\n${csp.value}\n`);
+  check(csp.replaced.auth0 > 0, `the CSP names no https://${state.auth0Domain} (the tenant js/config.js names): ${csp.original}`);
+  check(csp.replaced.api > 0, `the CSP names no https://\${RestApi}.execute-api.\${AWS::Region}.\${AWS::URLSuffix}: ${csp.original}`);
+  state.headers = distribution.policyHeaders(policy, csp.value);
+  state.csp = csp;
+  state.served = [];
+  const siteLog = logTo('site-server.log');
+  const server = await distribution.startDistribution({
+    dir: site,
+    objects: state.objects,
+    headers: state.headers,
+    config,
+    listBucket,
+    port: sitePort,
+    record: (entry) => {
+      state.served.push(entry);
+      siteLog(JSON.stringify(entry));
+    },
+  });
+  cleanups.push(() => server.close());
+  await waitForHttp(`${state.siteOrigin}/`, { exitCode: null, signalCode: null }, 2000);
+  return `distribution.mjs as ${distributionId ?? 'a distribution'} with ${policyId}; CSP: tenant x${csp.replaced.auth0}, `
+    + `API x${csp.replaced.api}, https: x${csp.replaced.https}${csp.dropped.length ? `, dropped ${csp.dropped.join(', ')}` : ''} (csp.txt)`;
+}
+
+// Cache-Control's directives, lower case.
+const directives = (value) => (value ?? '').toLowerCase().split(',').map((d) => d.trim()).filter(Boolean);
+
 // ---------------------------------------------------------------------------- the run
 
 const state = {};
@@ -252,7 +348,9 @@ async function main() {
 
   // -- the site copy -------------------------------------------------------------------
   const site = path.join(OUT, 'site');
-  await step('site: copy and npm install (postinstall fills vendor/)', async () => {
+  if (opts.deployed) {
+    await step('site: copy of the deployed objects (no npm install)', () => copyDeployed(site));
+  } else await step('site: copy and npm install (postinstall fills vendor/)', async () => {
     check(existsSync(path.join(opts.site, 'index.html')), `${opts.site}/index.html is missing (has the generator written the site?)`);
     check(existsSync(path.join(opts.site, 'package.json')), `${opts.site}/package.json is missing`);
     rmSync(site, { recursive: true, force: true });
@@ -351,6 +449,12 @@ window.appConfig = {
 };
 `);
 
+    if (opts.deployed) {
+      const served = await serveDeployed(site, sitePort, provider, api);
+      return `provider ${provider.issuer}, API ${api.origin}, site ${state.siteOrigin} (${served}); `
+        + `template CORS origin ${gateway.templateOrigins.join(',') || 'none'} -> ${state.siteOrigin}`;
+    }
+
     // The site: local-web-server from the copy's node_modules, by its own PID.
     const out = path.join(OUT, 'site-server.log');
     let cmd;
@@ -397,6 +501,24 @@ window.appConfig = {
       consoleLog(`[pageerror] ${e.message}`);
     });
     page.on('requestfailed', (r) => consoleLog(`[requestfailed] ${r.method()} ${r.url()} ${r.failure()?.errorText ?? ''}`));
+    if (opts.deployed) {
+      // Every frame reports its CSP violations on the console, where they are collected.
+      state.cspViolations = [];
+      await context.addInitScript(() => {
+        document.addEventListener('securitypolicyviolation', (e) => {
+          console.error(`[site-e2e csp violation] ${JSON.stringify({
+            document: e.documentURI, directive: e.effectiveDirective, blocked: e.blockedURI, sample: e.sample,
+            disposition: e.disposition,
+          })}`);
+        });
+      });
+      page.on('console', (m) => {
+        const text = m.text();
+        if (text.startsWith('[site-e2e csp violation]') || /Content[ -]Security[ -]Policy/i.test(text)) {
+          state.cspViolations.push(`${text} (${m.location().url ?? ''})`);
+        }
+      });
+    }
     page.on('request', (r) => {
       if (r.url().startsWith(state.api.origin) && r.method() === 'GET') {
         const auth = r.headers().authorization ?? '';
@@ -409,6 +531,10 @@ window.appConfig = {
         const where = page.url();
         const bodyState = await page.evaluate(() => document.body?.dataset.authState ?? null).catch(() => null);
         console.log(`       page ${where} data-auth-state=${bodyState}; screenshot ${path.relative(process.cwd(), path.join(OUT, 'failure.png'))}`);
+      }
+      if (state.cspViolations?.length) {
+        console.log(`       Content Security Policy violations (${state.cspViolations.length}; the CSP is in csp.txt):\n       `
+          + `${state.cspViolations.slice(0, 6).join('\n       ')}`);
       }
       console.log(`       browser console (last lines):\n       ${tail('browser-console.log', 10)}`);
       console.log(`       API calls: ${JSON.stringify(state.calls ?? [])}`);
@@ -439,6 +565,36 @@ window.appConfig = {
     check(!(await visible('#profile')), '#profile is visible while signed out');
     return `data-auth-state="out", Sign in shown`;
   });
+
+  if (opts.deployed) {
+    await step('the distribution\'s headers on / (response headers policy, no-cache)', async () => {
+      const res = await fetch(`${state.siteOrigin}/`, { signal: AbortSignal.timeout(left()) });
+      check(res.status === 200, `GET / answered ${res.status}`);
+      for (const [name, want] of Object.entries(state.headers)) {
+        check(res.headers.get(name) === want, `${name} is ${JSON.stringify(res.headers.get(name))}, expected ${JSON.stringify(want)}`);
+      }
+      for (const name of ['content-security-policy', 'x-content-type-options', 'x-frame-options', 'referrer-policy',
+        'strict-transport-security']) {
+        check(res.headers.has(name), `no ${name} header: the template's ResponseHeadersPolicy does not set it`);
+      }
+      check(/^text\/html\b/.test(res.headers.get('content-type') ?? ''), `index.html is served as ${res.headers.get('content-type')}`);
+      check(directives(res.headers.get('cache-control')).includes('no-cache'),
+        `index.html is served with Cache-Control ${JSON.stringify(res.headers.get('cache-control'))}, expected no-cache`);
+      const script = await fetch(`${state.siteOrigin}/js/user-controller.js`, { signal: AbortSignal.timeout(left()) });
+      check(/javascript/.test(script.headers.get('content-type') ?? ''), `js/user-controller.js is served as ${script.headers.get('content-type')}`);
+      return `Content-Type ${res.headers.get('content-type')}, Cache-Control ${res.headers.get('cache-control')}; `
+        + `${Object.keys(state.headers).join(', ')}`;
+    });
+
+    await step('a missing path: 404, with the security headers', async () => {
+      const res = await fetch(`${state.siteOrigin}/no/such/object.html`, { signal: AbortSignal.timeout(left()) });
+      const body = await res.text();
+      check(res.status === 404, `GET /no/such/object.html answered ${res.status} ${body.slice(0, 200)}`
+        + `${res.status === 403 ? ' (S3 hides missing keys unless the bucket policy grants the distribution s3:ListBucket)' : ''}`);
+      check(res.headers.get('content-security-policy') === state.headers['content-security-policy'], 'the 404 has no CSP');
+      return `404 ${res.headers.get('content-type')}`;
+    });
+  }
 
   await step('Sign in: the provider\'s login form', async () => {
     await page.click('#btn-login', { timeout: left() });
@@ -592,6 +748,30 @@ window.appConfig = {
     check(await page.locator('#login-form').count() === 1, `signed straight back in (${page.url()}): the provider's session survived Sign out`);
     return 'login form shown';
   });
+
+  if (opts.deployed) {
+    await step('index.html was always served with no-cache', async () => {
+      const pages = state.served.filter((r) => r.key === 'index.html' && r.method === 'GET');
+      check(pages.length >= 3, `index.html was served ${pages.length} time(s): expected the first visit, the sign-in callback and the reload`);
+      const cached = pages.filter((r) => !directives(r.cacheControl).includes('no-cache'));
+      check(cached.length === 0, `served without no-cache: ${JSON.stringify(cached)}`);
+      const wrong = state.served.filter((r) => r.status === 200 && r.key !== null
+        && (r.contentType ?? '') !== (state.objects.get(r.key)?.ContentType ?? 'binary/octet-stream'));
+      check(wrong.length === 0, `served with another Content-Type than stored: ${JSON.stringify(wrong)}`);
+      // The browser asks for /favicon.ico by itself: a 404 there is the site having none.
+      const favicon = state.served.filter((r) => r.key === 'favicon.ico' && r.status !== 200);
+      const missing = state.served.filter((r) => r.status !== 200 && !r.path.startsWith('/no/such/') && !favicon.includes(r));
+      check(missing.length === 0, `the page asked for what the bucket does not have: ${JSON.stringify(missing)}`);
+      return `${pages.length} time(s) (${[...new Set(pages.map((r) => r.cacheControl))].join(', ')}); `
+        + `${state.served.length} response(s) in all${favicon.length ? `; the browser's own /favicon.ico: ${favicon[0].status} `
+        + `x${favicon.length} (the bucket has none)` : ''}`;
+    });
+
+    await step('no Content Security Policy violation', async () => {
+      check(state.cspViolations.length === 0, state.cspViolations.join('\n       '));
+      return `CSP ${JSON.stringify(state.headers['content-security-policy'])}`;
+    });
+  }
 
   await step('no uncaught errors in the page', async () => {
     check(state.pageErrors.length === 0, state.pageErrors.join(' | '));
