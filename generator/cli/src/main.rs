@@ -78,6 +78,10 @@ enum Command {
         /// What builds the functions.
         #[arg(long, value_enum, default_value_t = BuilderArg::Auto)]
         builder: BuilderArg,
+        /// Wait until the hosted site's CloudFront invalidation has completed (by default gen
+        /// prints its ID and returns; CloudFront finishes within minutes).
+        #[arg(long)]
+        wait: bool,
     },
     /// Compare the local templates with the deployed stacks, resource by resource; exit 1
     /// when they differ.
@@ -201,7 +205,8 @@ fn main() -> ExitCode {
             cloud,
             yes,
             builder,
-        } => deploy(&cloud, yes, builder.into()),
+            wait,
+        } => deploy(&cloud, yes, builder.into(), wait),
         Command::Diff { cloud } => diff(&cloud),
         Command::Destroy { cloud, yes } => destroy(&cloud, yes),
         Command::Bootstrap {
@@ -543,7 +548,7 @@ fn deploy_config(cloud: &CloudArgs, yes: bool, builder: Builder) -> DeployConfig
     }
 }
 
-fn deploy(cloud: &CloudArgs, yes: bool, builder: Builder) -> Result<u8> {
+fn deploy(cloud: &CloudArgs, yes: bool, builder: Builder, wait: bool) -> Result<u8> {
     // Deploy what gen.yaml says: regenerate first, with gen build's guarantees (no user edit
     // is overwritten; a conflict stops here, before anything reaches AWS).
     let project = project_of(&cloud.manifest);
@@ -553,15 +558,24 @@ fn deploy(cloud: &CloudArgs, yes: bool, builder: Builder) -> Result<u8> {
         ..BuildConfig::default()
     };
     build_output(&project, &output, config)?;
-    let report = runtime()?.block_on(stackgen_deploy::app::deploy_app(
+    let config = DeployConfig {
+        wait,
+        ..deploy_config(cloud, yes, builder)
+    };
+    let (runtime, terminal) = (runtime()?, Terminal::new());
+    let report = runtime.block_on(stackgen_deploy::app::deploy_app(
         &project,
         &output,
-        deploy_config(cloud, yes, builder),
-        &Terminal::new(),
+        config.clone(),
+        &terminal,
     ))?;
     if !report.recorded.is_empty() {
         refresh_site(cloud, &project, "the deployed API")?;
     }
+    // After the refresh: the config.js uploaded is the one for the stage just deployed.
+    runtime.block_on(stackgen_deploy::app::sync_site(
+        &project, &output, &report, config, &terminal,
+    ))?;
     Ok(0)
 }
 

@@ -19,6 +19,7 @@ pub mod model;
 pub mod naming;
 pub mod outputs;
 pub mod project;
+pub mod site_sync;
 
 use cfn::TemplateError;
 use diag::Diagnostic;

@@ -3,14 +3,16 @@
 use std::collections::BTreeMap;
 
 use crate::build::{Builder, build_function};
-use crate::cloud::{Cloud, Doomed, Regional, StackOutcome};
+use crate::cloud::{Cloud, Doomed, Regional, SiteObject, StackOutcome};
 use crate::console::{self, Console};
 use crate::protection::{self, Protection};
+use crate::site::{self, Local, SiteOutputs};
 use crate::{DeployConfig, DeployError};
 use crate::{assets, diff};
 use stackgen_core::Output;
 use stackgen_core::deploy::{self, StackTarget};
 use stackgen_core::project::layout;
+use stackgen_core::site_sync::{self, SyncPlan};
 use stackgen_workspace::Project;
 
 /// What `gen deploy` did.
@@ -107,6 +109,9 @@ pub async fn deploy_app(
     console: &dyn Console,
 ) -> Result<DeployReport, DeployError> {
     console::ensure_can_confirm(console, config.yes)?;
+    if let Some(target) = &output.deploy.site {
+        site::check_site_ready(project, target)?;
+    }
     let cloud = Cloud::connect(config.clone(), console).await?;
     check_account(&cloud, output).await?;
     if let Some(note) = region_note(output, &config) {
@@ -193,6 +198,124 @@ pub async fn deploy_app(
         report.recorded.push(stack.name.clone());
     }
     Ok(report)
+}
+
+/// What publishing the site did.
+#[derive(Debug)]
+pub struct SiteReport {
+    pub plan: SyncPlan,
+    /// The CloudFront invalidation made, if any path needed one.
+    pub invalidation: Option<String>,
+    pub url: String,
+}
+
+/// Publishes `site/` to the hosted site's bucket after its stack deployed (also when the
+/// stack had no changes: an edit of `site/` alone must reach the bucket), then invalidates
+/// what CloudFront holds of the changed and deleted objects. Call it after the deployed
+/// stage's config.js is written, so the upload carries the deployed API's URL. `None` when
+/// gen.yaml hosts no site or its stack was not deployed by `report`.
+pub async fn sync_site(
+    project: &Project,
+    output: &Output,
+    report: &DeployReport,
+    config: DeployConfig,
+    console: &dyn Console,
+) -> Result<Option<SiteReport>, DeployError> {
+    let Some(target) = &output.deploy.site else {
+        return Ok(None);
+    };
+    if report.declined || !report.recorded.contains(&target.stack) {
+        return Ok(None);
+    }
+    let Some(stack) = output.deploy.stacks.iter().find(|s| s.name == target.stack) else {
+        return Ok(None);
+    };
+    let outputs = project
+        .read_record(&stack.outputs_path())
+        .map_err(io)?
+        .and_then(|text| deploy::parse_outputs(&text))
+        .map(|(_, outputs)| outputs)
+        .unwrap_or_default();
+    let site_outputs = site::site_outputs(target, &outputs)?;
+    let local = site::local_files(project, target)?;
+    let cloud = Cloud::connect(config.clone(), console).await?;
+    let regional = cloud.regional(region_of(stack, &config));
+    let (plan, invalidation) = publish(&cloud, &regional, &site_outputs, local).await?;
+    console.line(&site::summary(&plan, invalidation.as_deref()));
+    if let (true, Some(id)) = (config.wait, &invalidation) {
+        cloud
+            .wait_for_invalidation(&site_outputs.distribution, id)
+            .await?;
+    }
+    for line in site::url_lines(&site_outputs.url) {
+        console.line(&line);
+    }
+    Ok(Some(SiteReport {
+        plan,
+        invalidation,
+        url: site_outputs.url,
+    }))
+}
+
+/// Compares `local` with the bucket and applies the plan: uploads (pages last, so a new page
+/// never names a script not uploaded yet), restores, stale marks, deletions, then one
+/// invalidation. Returns the plan and the invalidation's ID.
+async fn publish(
+    cloud: &Cloud<'_>,
+    regional: &Regional,
+    site: &SiteOutputs,
+    local: Vec<Local>,
+) -> Result<(SyncPlan, Option<String>), DeployError> {
+    let remote = regional.site_objects(&site.bucket).await?;
+    let files: Vec<_> = local.iter().map(|l| l.file.clone()).collect();
+    let plan = site_sync::plan(&files, &remote);
+    let mut bytes: BTreeMap<String, Vec<u8>> =
+        local.into_iter().map(|l| (l.file.key, l.bytes)).collect();
+    let hashes: BTreeMap<&str, &str> = files
+        .iter()
+        .map(|f| (f.key.as_str(), f.sha256.as_str()))
+        .collect();
+    let mut puts: Vec<&String> = plan.upload.iter().chain(&plan.restore).collect();
+    puts.sort_by_key(|key| (key.ends_with(".html"), key.as_str()));
+    for key in puts {
+        let content_type = site_sync::content_type(key);
+        regional
+            .put_site_object(
+                &site.bucket,
+                SiteObject {
+                    key,
+                    bytes: bytes.remove(key.as_str()).unwrap_or_default(),
+                    sha256: hashes.get(key.as_str()).copied().unwrap_or_default(),
+                    content_type: &content_type,
+                    cache_control: site_sync::cache_control(key),
+                },
+            )
+            .await?;
+    }
+    let now = unix_time().as_secs();
+    for key in &plan.mark_stale {
+        regional.mark_stale(&site.bucket, key, now).await?;
+    }
+    let doomed: Vec<(String, Option<String>)> =
+        plan.delete.iter().map(|k| (k.clone(), None)).collect();
+    regional.delete_objects(&site.bucket, &doomed).await?;
+    let invalidation = if plan.invalidate.is_empty() {
+        None
+    } else {
+        let reference = site::caller_reference(&plan.invalidate, unix_time().as_millis());
+        Some(
+            cloud
+                .invalidate(&site.distribution, &plan.invalidate, &reference)
+                .await?,
+        )
+    };
+    Ok((plan, invalidation))
+}
+
+fn unix_time() -> std::time::Duration {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
 }
 
 /// The stage's account guard: the first call of every command that touches a stage's stacks.
@@ -378,6 +501,7 @@ pub async fn destroy_app(
     }
     for (stack, region, d) in &doomed {
         let regional = cloud.regional(region);
+        empty_site_bucket(output, &regional, &stack.name, console).await?;
         cloud.delete(&regional, &stack.name, &d.stack_id).await?;
         project.remove_record(&stack.outputs_path()).map_err(io)?;
         console.line(&format!("Stack {} ({region}): deleted", stack.name));
@@ -396,6 +520,37 @@ pub async fn destroy_app(
         }
     }
     Ok(report)
+}
+
+/// Before the hosted site's stack is deleted: empties the bucket its site output names (a
+/// bucket with objects cannot be deleted by CloudFormation). Quiet when the stack hosts no
+/// site, or the stack, output or bucket is gone.
+async fn empty_site_bucket(
+    output: &Output,
+    regional: &Regional,
+    stack: &str,
+    console: &dyn Console,
+) -> Result<(), DeployError> {
+    let Some(target) = output.deploy.site.as_ref().filter(|t| t.stack == stack) else {
+        return Ok(());
+    };
+    let Some(deployed) = regional.describe_stack(stack).await? else {
+        return Ok(());
+    };
+    let Some(bucket) = deployed
+        .outputs()
+        .iter()
+        .find(|o| o.output_key() == Some(target.bucket_output.as_str()))
+        .and_then(|o| o.output_value())
+    else {
+        return Ok(());
+    };
+    if let Some(count) = regional.empty_bucket(bucket).await? {
+        console.line(&format!(
+            "Site bucket {bucket}: emptied ({count} object(s) and version(s) deleted) so the stack can delete it"
+        ));
+    }
+    Ok(())
 }
 
 /// (stack, type, physical ID) of every resource the doomed stacks' DeletionPolicy keeps.
@@ -548,5 +703,163 @@ mod tests {
             ]
         );
         assert_eq!(destroy_lines(&doomed[..1], &[]).len(), 2);
+    }
+
+    fn local(key: &str, text: &str) -> Local {
+        Local {
+            file: site_sync::LocalFile {
+                key: key.to_owned(),
+                sha256: stackgen_core::ledger::sha256_hex(text.as_bytes()),
+                size: text.len() as u64,
+            },
+            bytes: text.as_bytes().to_vec(),
+        }
+    }
+
+    fn header(name: &str, value: &str) -> (String, String) {
+        (name.to_owned(), value.to_owned())
+    }
+
+    /// The bucket holds index.html (old bytes), vendor/x.css (same bytes), js/going.js (gone
+    /// from site/, unmarked) and js/old.js (gone, marked by the previous deploy).
+    fn site_bucket(request: &crate::cloud::fake::Request) -> crate::cloud::fake::Reply {
+        let sha = |text: &str| stackgen_core::ledger::sha256_hex(text.as_bytes());
+        let (method, path) = request.action.split_once(' ').unwrap();
+        let key = path.strip_prefix("/site-bucket/").unwrap_or("");
+        let xml = |body: &str| (200, vec![], body.to_owned());
+        match (method, key) {
+            ("GET", "") if request.query.contains_key("list-type") => xml(
+                "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Name>site-bucket</Name><IsTruncated>false</IsTruncated><KeyCount>4</KeyCount>\
+                 <Contents><Key>index.html</Key></Contents><Contents><Key>js/going.js</Key></Contents>\
+                 <Contents><Key>js/old.js</Key></Contents><Contents><Key>vendor/x.css</Key></Contents></ListBucketResult>",
+            ),
+            ("HEAD", key) => {
+                let (content, tags) = match key {
+                    "index.html" => ("<p>old</p>", 0),
+                    "vendor/x.css" => ("x{}", 0),
+                    "js/going.js" => ("going()", 0),
+                    _ => ("old()", 1),
+                };
+                let mut headers = vec![header("x-amz-meta-sha256", &sha(content))];
+                if tags > 0 {
+                    headers.push(header("x-amz-tagging-count", "1"));
+                }
+                (200, headers, String::new())
+            }
+            ("GET", "js/old.js") if request.query.contains_key("tagging") => xml(
+                "<Tagging><TagSet><Tag><Key>stackgen-stale</Key><Value>1700000000</Value></Tag></TagSet></Tagging>",
+            ),
+            ("PUT", _) => xml(""),
+            ("POST", "") if request.query.contains_key("delete") => {
+                xml("<DeleteResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"></DeleteResult>")
+            }
+            ("POST", _) if path.ends_with("/distribution/E1/invalidation") => (
+                201,
+                vec![header("location", "https://cloudfront.test/I1")],
+                "<Invalidation xmlns=\"http://cloudfront.amazonaws.com/doc/2020-05-31/\"><Id>I1</Id><Status>InProgress</Status><CreateTime>2024-01-01T00:00:00Z</CreateTime>\
+                 <InvalidationBatch><Paths><Quantity>2</Quantity><Items><Path>/index.html</Path><Path>/js/old.js</Path></Items></Paths><CallerReference>r</CallerReference></InvalidationBatch></Invalidation>"
+                    .to_owned(),
+            ),
+            _ => (400, vec![], format!("unexpected {} {:?}", request.action, request.query)),
+        }
+    }
+
+    #[tokio::test]
+    async fn publishing_uploads_marks_deletes_and_invalidates_what_the_plan_says() {
+        let fake = crate::cloud::fake::Fake::with_headers(site_bucket);
+        let console = console::Recording::unattended();
+        let cloud = fake.cloud(true, &console);
+        let regional = cloud.regional("eu-west-1");
+        let site = SiteOutputs {
+            bucket: "site-bucket".to_owned(),
+            distribution: "E1".to_owned(),
+            url: "https://d1.cloudfront.net".to_owned(),
+        };
+        let files = vec![
+            local("index.html", "<p>new</p>"),
+            local("js/new.js", "fresh()"),
+            local("vendor/x.css", "x{}"),
+        ];
+        let (plan, invalidation) = publish(&cloud, &regional, &site, files).await.unwrap();
+        assert_eq!(plan.upload, ["index.html", "js/new.js"]);
+        assert_eq!(plan.unchanged, ["vendor/x.css"]);
+        assert_eq!(plan.mark_stale, ["js/going.js"]);
+        assert_eq!(plan.delete, ["js/old.js"]);
+        assert_eq!(invalidation.as_deref(), Some("I1"));
+
+        let requests = fake.requests();
+        let writes: Vec<String> = requests
+            .iter()
+            .filter(|r| !r.action.starts_with("GET") && !r.action.starts_with("HEAD"))
+            .map(|r| {
+                // `x-id` names the operation (the SDK's addition); the rest is S3's API.
+                let query: Vec<&str> = r
+                    .query
+                    .keys()
+                    .map(String::as_str)
+                    .filter(|k| *k != "x-id")
+                    .collect();
+                format!("{} {}", r.action, query.join("&"))
+            })
+            .collect();
+        // The page last, so it never names a script not uploaded yet.
+        assert_eq!(
+            writes,
+            [
+                "PUT /site-bucket/js/new.js ",
+                "PUT /site-bucket/index.html ",
+                "PUT /site-bucket/js/going.js tagging",
+                "POST /site-bucket/ delete",
+                "POST /2020-05-31/distribution/E1/invalidation ",
+            ]
+        );
+        let put = |key: &str| {
+            requests
+                .iter()
+                .find(|r| {
+                    r.action == format!("PUT /site-bucket/{key}")
+                        && !r.query.contains_key("tagging")
+                })
+                .unwrap()
+        };
+        let page = put("index.html");
+        assert_eq!(page.headers["content-type"], "text/html; charset=utf-8");
+        assert_eq!(page.headers["cache-control"], "no-cache");
+        assert_eq!(
+            page.headers["x-amz-meta-sha256"],
+            stackgen_core::ledger::sha256_hex(b"<p>new</p>")
+        );
+        assert_eq!(page.body, "<p>new</p>");
+        assert_eq!(
+            put("js/new.js").headers["cache-control"],
+            "public, max-age=300"
+        );
+        let tagging = requests
+            .iter()
+            .find(|r| r.query.contains_key("tagging") && r.action.starts_with("PUT"))
+            .unwrap();
+        assert!(
+            tagging.body.contains("<Key>stackgen-stale</Key>"),
+            "{}",
+            tagging.body
+        );
+        let delete = requests
+            .iter()
+            .find(|r| r.query.contains_key("delete"))
+            .unwrap();
+        assert!(
+            delete.body.contains("<Key>js/old.js</Key>"),
+            "{}",
+            delete.body
+        );
+        assert!(!delete.body.contains("going"), "{}", delete.body);
+        let invalidation = requests.last().unwrap();
+        assert!(
+            invalidation.body.contains("<Quantity>2</Quantity>")
+                && invalidation.body.contains("<Path>/index.html</Path>")
+                && invalidation.body.contains("<Path>/js/old.js</Path>"),
+            "{}",
+            invalidation.body
+        );
     }
 }

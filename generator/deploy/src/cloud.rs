@@ -11,9 +11,10 @@
 mod change_set;
 mod error;
 #[cfg(test)]
-mod fake;
+pub(crate) mod fake;
 mod follow;
 mod retained;
+mod site;
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -31,6 +32,7 @@ use error::{
     GET_TEMPLATE, HEAD_OBJECT, PUT_OBJECT, SET_STACK_POLICY, UPDATE_TERMINATION_PROTECTION,
     classify, is_missing_stack,
 };
+pub use site::{SHA256_METADATA, STALE_TAG, SiteObject};
 use stackgen_core::deploy::{StackOutputs, TOOLKIT_BUCKET_OUTPUT, TOOLKIT_STACK};
 
 /// The AWS connection: credentials and endpoint from the SDK's default chain (environment,

@@ -20,6 +20,7 @@ pub mod diff;
 pub mod events;
 pub mod protection;
 pub mod retained;
+pub mod site;
 pub mod status;
 
 use std::time::Duration;
@@ -37,6 +38,8 @@ pub struct DeployConfig {
     pub builder: Builder,
     /// Between two polls of a change set or a stack in progress.
     pub poll_interval: Duration,
+    /// Wait until the site's CloudFront invalidation has completed (`gen deploy --wait`).
+    pub wait: bool,
 }
 
 impl Default for DeployConfig {
@@ -46,6 +49,7 @@ impl Default for DeployConfig {
             yes: false,
             builder: Builder::Auto,
             poll_interval: Duration::from_secs(2),
+            wait: false,
         }
     }
 }
@@ -130,6 +134,17 @@ pub enum DeployError {
         template_path: String,
         blockers: Vec<retained::Blocker>,
     },
+    /// The site's page loads bundles from `site/vendor/`, which `npm install` fills: refused
+    /// before any stack is touched.
+    #[error(
+        "{dir}/vendor/ is missing, so the hosted site would load no Bootstrap and no Auth0 SDK: nothing was deployed\n  = hint: run `cd {dir} && npm install`, then gen deploy again"
+    )]
+    SiteNotReady { dir: String },
+    /// The site's stack deployed without an output the sync needs.
+    #[error(
+        "stack {stack} has no `{output}` output, so gen cannot publish the site: deploy again, or check the stack in the CloudFormation console"
+    )]
+    SiteOutputMissing { stack: String, output: String },
     #[error("{0}")]
     Io(String),
 }

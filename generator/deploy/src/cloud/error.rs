@@ -8,7 +8,7 @@ use crate::DeployError;
 /// An AWS API call, named as in error messages and IAM.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Call {
-    operation: &'static str,
+    pub(super) operation: &'static str,
     permission: &'static str,
 }
 
@@ -55,6 +55,17 @@ pub(super) const HEAD_BUCKET: Call = call("HeadBucket", "s3:ListBucket");
 pub(super) const DESCRIBE_LOG_GROUPS: Call = call("DescribeLogGroups", "logs:DescribeLogGroups");
 pub(super) const DESCRIBE_SECRET: Call = call("DescribeSecret", "secretsmanager:DescribeSecret");
 pub(super) const GET_QUEUE_URL: Call = call("GetQueueUrl", "sqs:GetQueueUrl");
+pub(super) const LIST_OBJECTS_V2: Call = call("ListObjectsV2", "s3:ListBucket");
+pub(super) const LIST_OBJECT_VERSIONS: Call = call("ListObjectVersions", "s3:ListBucketVersions");
+pub(super) const GET_OBJECT_TAGGING: Call = call("GetObjectTagging", "s3:GetObjectTagging");
+pub(super) const PUT_OBJECT_TAGGING: Call = call("PutObjectTagging", "s3:PutObjectTagging");
+pub(super) const DELETE_OBJECTS: Call = call(
+    "DeleteObjects",
+    "s3:DeleteObject (and s3:DeleteObjectVersion for a versioned bucket)",
+);
+pub(super) const CREATE_INVALIDATION: Call =
+    call("CreateInvalidation", "cloudfront:CreateInvalidation");
+pub(super) const GET_INVALIDATION: Call = call("GetInvalidation", "cloudfront:GetInvalidation");
 
 /// Turns an SDK error into what the user needs: which call, and why.
 pub(super) fn classify<E>(call: Call, endpoint: &str, error: SdkError<E>) -> DeployError

@@ -28,6 +28,12 @@ pub struct Request {
     pub params: BTreeMap<String, String>,
     /// The body of a JSON-protocol call.
     pub json: Option<serde_json::Value>,
+    /// The query string's parameters (`?tagging` → {tagging: ""}).
+    pub query: BTreeMap<String, String>,
+    /// The headers, names in lower case.
+    pub headers: BTreeMap<String, String>,
+    /// The body as text.
+    pub body: String,
 }
 
 impl Request {
@@ -36,7 +42,10 @@ impl Request {
     }
 }
 
-type Answer = dyn Fn(&Request) -> (u16, String) + Send + Sync;
+/// An answer: status, headers, body.
+pub type Reply = (u16, Vec<(String, String)>, String);
+
+type Answer = dyn Fn(&Request) -> Reply + Send + Sync;
 
 #[derive(Clone)]
 pub struct Fake {
@@ -52,6 +61,14 @@ impl std::fmt::Debug for Fake {
 
 impl Fake {
     pub fn new(answer: impl Fn(&Request) -> (u16, String) + Send + Sync + 'static) -> Fake {
+        Fake::with_headers(move |request| {
+            let (status, body) = answer(request);
+            (status, Vec::new(), body)
+        })
+    }
+
+    /// A stand-in whose answers carry headers too (S3 answers HeadObject in headers).
+    pub fn with_headers(answer: impl Fn(&Request) -> Reply + Send + Sync + 'static) -> Fake {
         Fake {
             answer: Arc::new(answer),
             requests: Arc::default(),
@@ -98,11 +115,24 @@ impl Fake {
 impl HttpConnector for Fake {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
         let body = String::from_utf8_lossy(request.body().bytes().unwrap_or_default()).into_owned();
+        let query = request
+            .uri()
+            .split_once('?')
+            .map(|(_, query)| form(query))
+            .unwrap_or_default();
+        let headers: BTreeMap<String, String> = request
+            .headers()
+            .iter()
+            .map(|(name, value)| (name.to_ascii_lowercase(), value.to_owned()))
+            .collect();
         let request = match request.headers().get("x-amz-target") {
             Some(target) => Request {
                 action: target.rsplit('.').next().unwrap_or(target).to_owned(),
                 params: BTreeMap::new(),
                 json: serde_json::from_str(&body).ok(),
+                query,
+                headers,
+                body,
             },
             None => {
                 let params = form(&body);
@@ -116,15 +146,22 @@ impl HttpConnector for Fake {
                     action,
                     params,
                     json: None,
+                    query,
+                    headers,
+                    body,
                 }
             }
         };
-        let (status, xml) = (self.answer)(&request);
+        let (status, reply_headers, xml) = (self.answer)(&request);
         self.requests.lock().unwrap().push(request);
-        HttpConnectorFuture::ready(Ok(HttpResponse::new(
+        let mut response = HttpResponse::new(
             status.try_into().expect("an HTTP status"),
             SdkBody::from(xml),
-        )))
+        );
+        for (name, value) in reply_headers {
+            response.headers_mut().insert(name, value);
+        }
+        HttpConnectorFuture::ready(Ok(response))
     }
 }
 
