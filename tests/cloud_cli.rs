@@ -33,9 +33,39 @@ fn run_cloud(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     command.output().expect("gen runs")
 }
 
-/// The example without stages: one stack, no `--stage` needed.
+/// The example without stages: one stack, no `--stage` needed; its site as `npm install`
+/// leaves it (a vendored bundle), so a deploy gets as far as AWS.
 fn new_project(tmp: &Path) -> std::path::PathBuf {
-    unstaged_project(tmp, "app", "app")
+    let project = unstaged_project(tmp, "app", "app");
+    std::fs::create_dir_all(project.join("site/vendor")).unwrap();
+    write(
+        &project.join("site/vendor/bootstrap.min.css"),
+        "/* vendored */",
+    );
+    project
+}
+
+#[test]
+fn deploying_a_hosted_site_without_its_vendored_bundles_is_refused_before_aws() {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = unstaged_project(tmp.path(), "app", "app");
+    // An endpoint nobody answers: the refusal must come before any call.
+    let env = [
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
+        ("AWS_MAX_ATTEMPTS", "1"),
+    ];
+    let output = run_cloud(&project, &["deploy", "--yes"], &env);
+    assert_code(&output, 2);
+    let err = stderr(&output);
+    assert!(err.contains("site/vendor/ is missing"), "{err}");
+    assert!(err.contains("cd site && npm install"), "{err}");
+    assert!(!err.contains("127.0.0.1:9"), "no AWS call was made: {err}");
+    assert!(
+        !project.join("functions/target").exists(),
+        "nothing was built"
+    );
 }
 
 #[test]

@@ -124,12 +124,15 @@ pub fn summary(plan: &SyncPlan, invalidation: Option<&str>) -> String {
 
 /// The site's URL and the Auth0 application settings it needs.
 pub fn url_lines(url: &str) -> Vec<String> {
+    // The site signs in and out with `redirect_uri`/`returnTo` = origin + "/" (the SiteUrl
+    // itself), while Auth0 compares web origins without a path: a trailing "/" never matches.
+    let origin = url.trim_end_matches('/');
     vec![
         format!("Site URL: {url}"),
         "  In the Auth0 application's settings, add it to:".to_owned(),
         format!("    Allowed Callback URLs: {url}"),
         format!("    Allowed Logout URLs:   {url}"),
-        format!("    Allowed Web Origins:   {url}"),
+        format!("    Allowed Web Origins:   {origin}"),
     ]
 }
 
@@ -259,8 +262,12 @@ mod tests {
         };
         assert!(summary(&restored, None).starts_with("Site: 0 uploaded, 1 restored, 0 unchanged"));
         assert_eq!(
-            url_lines("https://d1.cloudfront.net")[2],
-            "    Allowed Callback URLs: https://d1.cloudfront.net"
+            url_lines("https://d1.cloudfront.net/")[2..],
+            [
+                "    Allowed Callback URLs: https://d1.cloudfront.net/",
+                "    Allowed Logout URLs:   https://d1.cloudfront.net/",
+                "    Allowed Web Origins:   https://d1.cloudfront.net",
+            ]
         );
         let reference = caller_reference(&["/a".into()], 5);
         assert!(
