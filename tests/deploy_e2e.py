@@ -2,7 +2,7 @@
 """End-to-end test of `gen deploy`, `gen diff` and `gen destroy` against tests/moto_server.py.
 
 Usage: target/venv/bin/python tests/deploy_e2e.py [--gen PATH] [--cargo-target DIR]
-                                                  [--lock Cargo.lock] [--keep]
+                                                  [--lock Cargo.lock] [--keep] [--site-out DIR]
 
   --gen PATH          the gen binary (default: target/release/gen if present, else
                       target/debug/gen)
@@ -11,6 +11,7 @@ Usage: target/venv/bin/python tests/deploy_e2e.py [--gen PATH] [--cargo-target D
   --lock FILE         a functions Cargo.lock, copied into each new project's functions/
                       before its first deploy so dependency versions match the cache
   --keep              keep the temporary directory (projects, moto log) and print its path
+  --site-out DIR      write the deployed site as read back from its bucket to DIR (see 2b)
 
 Starts tests/moto_server.py (moto's server with CloudFormation brought closer to AWS) on a
 free loopback port and runs gen as a user would, in fresh projects under a temporary
@@ -26,8 +27,18 @@ Secrets Manager, API Gateway, SQS, SNS), not only through gen's own output:
      templates/<sha256>.json; every resource of a type moto models exists in its service;
      .gen/outputs/<stack>.json = DescribeStacks' outputs; site/js/config.js's apiUrl = the
      ApiUrl output, naming the deployed RestApi.
+  1b. the hosted site (the first project ran a real `cd site && npm install`; later ones get
+     a copy of its vendor/): the site outputs (SiteUrl = the distribution's https:// origin),
+     the bucket policy's CloudFront grant, every published file of site/ (not node_modules,
+     package*.json, scripts/, dotfiles) in the bucket byte for byte with its Content-Type,
+     Cache-Control and x-amz-meta-sha256; js/config.js there holds the ApiUrl; no
+     invalidation; the Site URL and Auth0 lines on stdout.
   2. redeploy without an edit: `no changes`, `0 uploaded`, nothing new in the bucket, no
-     change set left behind.
+     change set left behind; the site: 0 uploaded, no object rewritten, no invalidation.
+  2b. index.html edited and a file deleted: 1 uploaded, exactly /index.html invalidated, the
+     deleted file still there tagged stackgen-stale; the next deploy (--wait) deletes it and
+     invalidates exactly its path. With --site-out DIR the bucket is read back into DIR
+     (DIR.objects.json, DIR.template.json) for the site e2e's browser steps.
   3. an edit (a new function `thumbnail`, user-profile memory 256 -> 512): the printed change
      set is exactly the resource-level diff of infra/template.json before and after;
      `1 uploaded, 3 already`; Lambda has the new memory and the new function with its zip.
@@ -40,7 +51,7 @@ Secrets Manager, API Gateway, SQS, SNS), not only through gen's own output:
   5. `gen destroy` without --yes exits 2 and deletes nothing; `gen destroy --yes`: the stack
      is gone; each DeletionPolicy Retain resource is listed with its physical id and still
      exists; the others (functions, API, roles, policies, users, groups, topic, trail) are
-     gone; the outputs record is removed; apiUrl is null again; `gen diff` says not deployed.
+     gone; the site bucket was emptied and is gone; the outputs record is removed; apiUrl is null again; `gen diff` says not deployed.
   5b. stages (the example as shipped, dev and prod): deploy without --stage is refused with
      the list; a prod that names another account is refused before any build; both stages
      deploy into one account with no shared physical name, each function with its stage's
@@ -121,6 +132,24 @@ QUICK_TIMEOUT_S = 300.0
 CHANGE_LINE = re.compile(r"^  ([+~\-?>]) (AWS::[A-Za-z0-9:]+)\s+(\S+)")
 SIGN_ACTION = {"+": "Add", "~": "Modify", "-": "Remove"}
 API_URL = re.compile(r"^\s*apiUrl:\s*(null|\"([^\"]*)\")\s*,?\s*$", re.MULTILINE)
+
+# The hosted site (issue #14): what `gen deploy` must publish of site/, and how.
+SITE_SKIPPED_TOP = {"node_modules", "scripts"}  # plus package*.json at the top, dotfiles, node_modules anywhere
+# Content-Type per extension (IANA's registrations; RFC 9239 for JavaScript): a site file of
+# another extension fails the test until it is added here.
+SITE_TYPES = {
+    ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8", ".txt": "text/plain; charset=utf-8",
+    ".json": "application/json; charset=utf-8", ".map": "application/json; charset=utf-8",
+    ".svg": "image/svg+xml", ".png": "image/png",
+}
+NO_CACHE, BUNDLE_CACHE, SHORT_CACHE = "no-cache", "public, max-age=86400", "public, max-age=300"
+STALE_TAG = "stackgen-stale"
+# A file the user adds to site/ before the first deploy and deletes later (step 2b).
+SITE_EXTRA = "extra/notes.txt"
+SITE_SUMMARY = re.compile(
+    r"^Site: (\d+) uploaded(?:, (\d+) restored)?, (\d+) unchanged, (\d+) marked for deletion next deploy, "
+    r"(\d+) deleted; (?:invalidation (\S+) for (\d+) path\(s\)|no invalidation: (.*))$", re.MULTILINE)
 
 # Types moto creates but lists without a physical id (found through their API or function).
 NO_PHYSICAL_ID = {"AWS::ApiGateway::Method", "AWS::ApiGateway::Deployment", "AWS::Lambda::Permission"}
@@ -547,6 +576,38 @@ def b64sha(data: bytes) -> str:
 # the test
 
 
+def site_files(site: Path) -> dict[str, bytes]:
+    """What `gen deploy` publishes of site/ (the issue's rule, written here independently of
+    gen's): every file but node_modules/, scripts/ and package*.json at the top, and dotfiles."""
+    files: dict[str, bytes] = {}
+    for path in sorted(site.rglob("*")):
+        rel = path.relative_to(site)
+        parts = rel.parts
+        if not path.is_file() or "node_modules" in parts or any(p.startswith(".") for p in parts):
+            continue
+        if parts[0] in SITE_SKIPPED_TOP or (len(parts) == 1 and re.fullmatch(r"package.*\.json", parts[0])):
+            continue
+        files[rel.as_posix()] = path.read_bytes()
+    return files
+
+
+def expected_cache_control(key: str) -> str:
+    if key.endswith(".html") or key == "js/config.js":
+        return NO_CACHE
+    return BUNDLE_CACHE if key.startswith("vendor/") else SHORT_CACHE
+
+
+def site_summary(stdout: str) -> dict[str, Any] | None:
+    """The `Site: ...` line of a deploy: counts, the invalidation's id or why there is none."""
+    found = SITE_SUMMARY.findall(stdout)
+    if len(found) != 1:
+        return None
+    up, restored, unchanged, marked, deleted, inv, paths, none = found[0]
+    return {"uploaded": int(up), "restored": int(restored or 0), "unchanged": int(unchanged),
+            "marked": int(marked), "deleted": int(deleted), "invalidation": inv or None,
+            "paths": int(paths) if paths else 0, "none": none or None}
+
+
 class E2E:
     def __init__(self, args: argparse.Namespace, tmp: Path) -> None:
         self.args = args
@@ -558,6 +619,7 @@ class E2E:
         self.cargo_marker = tmp / "cargo-was-called"
         self.fake_cargo = tmp / "fake-cargo"
         self.timings: dict[str, float] = {}
+        self.vendor: Path | None = None  # site/vendor/ of the first project, as npm install left it
 
     # ---- environment
 
@@ -600,7 +662,31 @@ class E2E:
                              f"{name} without stages: gen build exit 0, infra/template.json", result.dump())
         if self.args.lock:
             shutil.copyfile(self.args.lock, project / "functions" / "Cargo.lock")
+        self.vendor_site(project)
         return project
+
+    def vendor_site(self, project: Path) -> None:
+        """site/vendor/ as `cd site && npm install` leaves it (a hosted site's deploy is refused
+        without it): the first project runs npm install for real (node_modules and
+        package-lock.json stay in site/, which the sync must leave out), later ones get a copy."""
+        site = project / "site"
+        if not (site / "package.json").is_file():
+            return
+        if self.vendor is not None:
+            shutil.copytree(self.vendor, site / "vendor")
+            return
+        npm = shutil.which("npm")
+        self.rep.require(npm is not None, "npm is on PATH (the hosted site needs `cd site && npm install`)")
+        env = dict(os.environ, HOME=ORIGINAL_HOME)  # npm's own cache, not the test's empty HOME
+        started = time.monotonic()
+        done = subprocess.run([str(npm), "install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=warn"],
+                              cwd=site, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=QUICK_TIMEOUT_S)
+        self.timings["npm install"] = time.monotonic() - started
+        self.rep.require(done.returncode == 0 and any((site / "vendor").glob("*.js")),
+                         f"`cd site && npm install` in {project.name}: exit 0, vendor/ filled",
+                         f"exit {done.returncode}\n{done.stderr[-2000:]}")
+        self.vendor = site / "vendor"
 
     def no_pending_change_sets(self, what: str, stack: str, before: list[dict] | None = None,
                                region: str = "us-east-1") -> list[dict]:
@@ -630,7 +716,7 @@ class E2E:
     def lifecycle(self) -> None:
         """Steps 1-5 on one project; a step that cannot go on stops the rest."""
         state: dict[str, Any] = {}
-        for step in (self.first_deploy, self.redeploy, self.update, self.cargo_lambda,
+        for step in (self.first_deploy, self.redeploy, self.site_edits, self.update, self.cargo_lambda,
                      self.diff_and_unconfirmed, self.destroy):
             step(state)
 
@@ -642,6 +728,9 @@ class E2E:
         template = read_json(project / "infra" / "template.json")
         functions = st["functions"] = function_resources(template)
         rep.require(bool(functions), "the example has functions", str(functions))
+        extra = project / "site" / SITE_EXTRA  # the user's own file, deleted in 2b
+        extra.parent.mkdir(parents=True, exist_ok=True)
+        extra.write_text("notes the user publishes with the site\n")
         result = gen.run(["deploy", "--yes", "--builder", "cargo"], cwd=project, timeout=DEPLOY_TIMEOUT_S)
         self.timings["first deploy"] = result.seconds
         rep.require(result.code == 0, "gen deploy --yes: exit 0", result.dump())
@@ -730,6 +819,173 @@ class E2E:
         rep.check(len(rest_apis) == 1 and host == f"{rest_apis[0]}.execute-api.us-east-1.amazonaws.com",
                   "the ApiUrl names the deployed RestApi", f"{api_url} vs {rest_apis}")
         st["change_sets"] = self.no_pending_change_sets("first deploy", APP)
+        self.site_first(st, outputs, result)
+
+    # ---- the hosted site (issue #14), within 1-5
+
+    def site_first(self, st: dict[str, Any], outputs: dict[str, str], result: Result) -> None:
+        """After the first deploy: the site's outputs, bucket policy, every object, the printed
+        summary and Auth0 settings, and no invalidation (nothing was cached yet)."""
+        rep, aws = self.rep, self.aws
+        assert aws is not None
+        rep.section("1b. the hosted site after the first deploy")
+        project = st["project"]
+        named = {}
+        for prefix in ("SiteBucketName", "SiteDistributionId", "SiteUrl"):
+            keys = [k for k in outputs if k.startswith(prefix)]
+            rep.require(len(keys) == 1, f"one {prefix} output", str(sorted(outputs)))
+            named[prefix] = outputs[keys[0]]
+        bucket, distribution, url = named["SiteBucketName"], named["SiteDistributionId"], named["SiteUrl"]
+        st["site"] = {"bucket": bucket, "distribution": distribution, "url": url}
+        domain = aws("cloudfront").get_distribution(Id=distribution)["Distribution"]["DomainName"]
+        rep.equal("SiteUrl = https:// + the distribution's domain + /", url, f"https://{domain}/")
+        # moto accepts AWS::S3::BucketPolicy without applying it (GetBucketPolicy: none), so the
+        # policy is checked in the deployed template; parliament and checkov check it in tests/run.
+        policies = [r["Properties"] for r in aws.template(APP)["Resources"].values()
+                    if r["Type"] == "AWS::S3::BucketPolicy"
+                    and "cloudfront.amazonaws.com" in json.dumps(r["Properties"]["PolicyDocument"])]
+        rep.check(len(policies) == 1 and all(
+            s.get("Principal") == {"Service": "cloudfront.amazonaws.com"}
+            and "AWS:SourceArn" in s.get("Condition", {}).get("StringEquals", {})
+            for s in policies[0]["PolicyDocument"]["Statement"] if "cloudfront.amazonaws.com" in json.dumps(s)),
+            "the deployed site bucket policy grants cloudfront.amazonaws.com only with an AWS:SourceArn condition",
+            json.dumps(policies)[:800])
+        files = site_files(project / "site")
+        rep.check({"node_modules", "package.json", "package-lock.json"} <= {p.name for p in (project / "site").iterdir()},
+                  "site/ holds node_modules/, package.json and package-lock.json (npm install) to be left out")
+        summary = site_summary(result.out)
+        rep.equal("stdout: the Site line of a first upload", summary,
+                  {"uploaded": len(files), "restored": 0, "unchanged": 0, "marked": 0, "deleted": 0,
+                   "invalidation": None, "paths": 0, "none": "no cached copy changed"})
+        rep.equal("no invalidation was made (nothing was cached yet)", self.invalidations(distribution), [])
+        st["site"]["heads"] = self.check_site_bucket("first deploy", project, bucket)
+        config = aws.get_object(bucket, "js/config.js").decode()
+        match = API_URL.search(config)
+        rep.equal("js/config.js in the bucket: apiUrl = the deployed ApiUrl", match and match.group(2), st["api_url"])
+        origin = url.rstrip("/")
+        for line in (f"Site URL: {url}", f"Allowed Callback URLs: {url}", f"Allowed Logout URLs:   {url}",
+                     f"Allowed Web Origins:   {origin}"):
+            rep.check(line in result.out, f"stdout: `{line}`", result.dump(15))
+
+    def invalidations(self, distribution: str) -> list[tuple[str, list[str]]]:
+        """The distribution's invalidations, oldest first: (id, its paths)."""
+        assert self.aws is not None
+        cloudfront = self.aws("cloudfront")
+        listed = cloudfront.list_invalidations(DistributionId=distribution)["InvalidationList"].get("Items", [])
+        found = []
+        for item in sorted(listed, key=lambda i: i["CreateTime"]):
+            batch = cloudfront.get_invalidation(DistributionId=distribution, Id=item["Id"])["Invalidation"]
+            found.append((item["Id"], sorted(batch["InvalidationBatch"]["Paths"].get("Items", []))))
+        return found
+
+    def check_site_bucket(self, what: str, project: Path, bucket: str, stale: set[str] = frozenset()) -> dict[str, dict]:
+        """The bucket holds exactly what site/ publishes (plus `stale`, objects marked for deletion),
+        byte for byte, each with its Content-Type, Cache-Control and sha256 metadata."""
+        assert self.aws is not None
+        s3 = self.aws("s3")
+        files = site_files(project / "site")
+        unknown = sorted({Path(k).suffix for k in files} - set(SITE_TYPES))
+        self.rep.check(not unknown, f"{what}: every site file has an expected Content-Type here", str(unknown))
+        objects = self.aws.objects(bucket)
+        self.rep.equal(f"{what}: the site bucket holds exactly site/'s published files",
+                       sorted(objects), sorted(set(files) | set(stale)))
+        heads: dict[str, dict] = {}
+        wrong = []
+        for key, data in sorted(files.items()):
+            if key not in objects:
+                continue
+            head = heads[key] = s3.head_object(Bucket=bucket, Key=key)
+            got = (head.get("ContentType"), head.get("CacheControl"), head.get("Metadata", {}).get("sha256"),
+                   hashlib.sha256(self.aws.get_object(bucket, key)).hexdigest())
+            want = (SITE_TYPES.get(Path(key).suffix), expected_cache_control(key), hashlib.sha256(data).hexdigest(),
+                    hashlib.sha256(data).hexdigest())
+            if got != want:
+                wrong.append(f"{key}: (Content-Type, Cache-Control, x-amz-meta-sha256, sha256 of the body) "
+                             f"= {got}, expected {want}")
+        self.rep.check(not wrong, f"{what}: each of {len(files)} objects has its bytes, Content-Type, "
+                                  "Cache-Control and sha256 metadata", "\n".join(wrong))
+        for key in sorted(stale):
+            if key in objects:
+                tags = {t["Key"] for t in s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"]}
+                self.rep.check(STALE_TAG in tags, f"{what}: {key} (gone from site/) is tagged {STALE_TAG}", str(tags))
+        for key in sorted(set(files) & set(objects)):
+            tags = {t["Key"] for t in s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"]}
+            if STALE_TAG in tags:
+                self.rep.check(False, f"{what}: {key} (in site/) is not tagged {STALE_TAG}")
+        return heads
+
+    def site_redeploy(self, st: dict[str, Any], result: Result) -> None:
+        rep = self.rep
+        site, project = st["site"], st["project"]
+        files = site_files(project / "site")
+        rep.equal("stdout: the Site line when nothing changed", site_summary(result.out),
+                  {"uploaded": 0, "restored": 0, "unchanged": len(files), "marked": 0, "deleted": 0,
+                   "invalidation": None, "paths": 0, "none": "nothing changed"})
+        rep.equal("still no invalidation", self.invalidations(site["distribution"]), [])
+        heads = self.check_site_bucket("redeploy", project, site["bucket"])
+        rep.equal("no object was written again (same ETag and LastModified)",
+                  {k: (h["ETag"], h["LastModified"]) for k, h in heads.items()},
+                  {k: (h["ETag"], h["LastModified"]) for k, h in site["heads"].items()})
+
+    def site_edits(self, st: dict[str, Any]) -> None:
+        """An edited page is uploaded alone and invalidated alone; a deleted file is marked
+        stale first (a browser holding the old page can still load it) and deleted by the
+        deploy after, which invalidates it."""
+        rep, aws, gen = self.rep, self.aws, self.gen
+        assert aws is not None and gen is not None
+        rep.section("2b. the hosted site: an edited page, a deleted file")
+        project, site = st["project"], st["site"]
+        bucket, distribution = site["bucket"], site["distribution"]
+        index = project / "site" / "index.html"
+        index.write_text(index.read_text() + "<!-- edited by deploy_e2e -->\n")
+        (project / "site" / SITE_EXTRA).unlink()
+        files = site_files(project / "site")
+        result = gen.run(["deploy", "--yes", "--builder", "cargo"], cwd=project, timeout=DEPLOY_TIMEOUT_S)
+        self.timings["site edit deploy"] = result.seconds
+        rep.require(result.code == 0, "gen deploy --yes: exit 0", result.dump())
+        rep.check(re.search(rf"^Stack {APP} \(us-east-1\): no changes", result.out, re.MULTILINE) is not None,
+                  "stdout: the stack has no changes", result.dump(10))
+        summary = site_summary(result.out) or {}
+        rep.equal("stdout: 1 uploaded, 1 marked for deletion, 0 deleted, an invalidation of 1 path",
+                  {k: summary.get(k) for k in ("uploaded", "unchanged", "marked", "deleted", "paths")},
+                  {"uploaded": 1, "unchanged": len(files) - 1, "marked": 1, "deleted": 0, "paths": 1})
+        made = self.invalidations(distribution)
+        rep.equal("exactly one invalidation, of exactly /index.html, with the printed id",
+                  made, [(summary.get("invalidation"), ["/index.html"])])
+        rep.equal("index.html in the bucket is the edited one", aws.get_object(bucket, "index.html"), index.read_bytes())
+        self.check_site_bucket("edit deploy", project, bucket, stale={SITE_EXTRA})
+
+        result = gen.run(["deploy", "--yes", "--builder", "cargo", "--wait"], cwd=project, timeout=DEPLOY_TIMEOUT_S)
+        rep.require(result.code == 0, "gen deploy --yes --wait: exit 0", result.dump())
+        summary = site_summary(result.out) or {}
+        rep.equal("stdout: 0 uploaded, 1 deleted, an invalidation of 1 path",
+                  {k: summary.get(k) for k in ("uploaded", "unchanged", "marked", "deleted", "paths")},
+                  {"uploaded": 0, "unchanged": len(files), "marked": 0, "deleted": 1, "paths": 1})
+        made = self.invalidations(distribution)
+        rep.equal(f"one more invalidation, of exactly /{SITE_EXTRA}", made[1:],
+                  [(summary.get("invalidation"), [f"/{SITE_EXTRA}"])])
+        line = f"Invalidation {summary.get('invalidation')}: Completed"
+        rep.check(line in result.out, f"--wait: stdout `{line} after N s`", result.dump(10))
+        self.check_site_bucket("the deploy after", project, bucket)
+        if self.args.site_out:
+            self.save_site(bucket, aws.template(APP))
+
+    def save_site(self, bucket: str, template: dict) -> None:
+        """For tests/run's browser e2e of the site as deployed: the bucket's objects read back
+        into DIR, DIR.objects.json ({key: {ContentType, CacheControl}}) and DIR.template.json."""
+        assert self.aws is not None
+        out: Path = self.args.site_out
+        shutil.rmtree(out, ignore_errors=True)
+        described = {}
+        for key in sorted(self.aws.objects(bucket)):
+            head = self.aws("s3").head_object(Bucket=bucket, Key=key)
+            described[key] = {"ContentType": head["ContentType"], "CacheControl": head["CacheControl"]}
+            path = out / key
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(self.aws.get_object(bucket, key))
+        Path(f"{out}.objects.json").write_text(json.dumps(described, indent=2, sort_keys=True) + "\n")
+        Path(f"{out}.template.json").write_text(json.dumps(template, indent=2) + "\n")
+        self.rep.note(f"the deployed site ({len(described)} objects) saved to {out} for the browser e2e")
 
     def redeploy(self, st: dict[str, Any]) -> None:
         rep, aws, gen = self.rep, self.aws, self.gen
@@ -753,6 +1009,7 @@ class E2E:
                   st["code_sha"])
         rep.equal("the outputs record is unchanged", outputs_record(project, APP).read_text(), record_before)
         rep.equal("config.js apiUrl is unchanged", api_url_of(project), st["api_url"])
+        self.site_redeploy(st, result)
 
     def update(self, st: dict[str, Any]) -> None:
         rep, aws, gen = self.rep, self.aws, self.gen
@@ -930,9 +1187,19 @@ class E2E:
                   "gen destroy without --yes, stdin /dev/null: exit 2, stderr mentions --yes", result.dump(5))
         rep.check((aws.stack(APP) or {}).get("StackId") == stack_id and outputs_record(project, APP).exists(),
                   "... and the stack and its outputs record are still there")
+        site_bucket = st["site"]["bucket"]
+        site_objects = len(aws.objects(site_bucket))
+        rep.check(site_objects > 0, f"the site bucket holds {site_objects} objects before the destroy")
         result = gen.run(["destroy", "--yes"], cwd=project)
         rep.require(result.code == 0, "gen destroy --yes: exit 0", result.dump())
         rep.check(aws.stack(APP) is None, f"stack {APP} is gone (DescribeStacks: does not exist)")
+        emptied = re.search(rf"^Site bucket {re.escape(site_bucket)}: emptied \((\d+) object\(s\) and version\(s\) deleted\)",
+                            result.out, re.MULTILINE)
+        rep.check(emptied is not None and int(emptied.group(1)) >= site_objects,
+                  f"stdout: `Site bucket {site_bucket}: emptied (N >= {site_objects} object(s) and version(s) ...`",
+                  result.dump(15))
+        rep.check(not exists(lambda: aws("s3").head_bucket(Bucket=site_bucket)),
+                  "the site bucket is gone with the stack")
         if stack_id:
             by_id = aws("cloudformation").describe_stacks(StackName=stack_id)["Stacks"]
             rep.equal("by its id the stack is DELETE_COMPLETE", [s["StackStatus"] for s in by_id], ["DELETE_COMPLETE"])
@@ -1305,6 +1572,7 @@ def tool_homes() -> dict[str, str]:
 
 
 TOOL_HOMES: dict[str, str] = {}
+ORIGINAL_HOME = os.environ.get("HOME") or str(Path.home())
 
 
 def on_signal(signum: int, _frame: Any) -> None:
@@ -1321,9 +1589,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--cargo-target", type=Path, default=ROOT / "target" / "functions")
     parser.add_argument("--lock", type=Path)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--site-out", type=Path)
     args = parser.parse_args(argv[1:])
     args.gen = args.gen.resolve()
     args.cargo_target = args.cargo_target.resolve()
+    if args.site_out is not None:
+        args.site_out = args.site_out.resolve()
     if not args.gen.is_file():
         print(f"deploy_e2e: no gen binary at {args.gen}", file=sys.stderr)
         return 2

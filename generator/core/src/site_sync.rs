@@ -75,8 +75,8 @@ fn is_text(mime: &str) -> bool {
 
 /// `max-age` of the user's own files: five minutes.
 pub const SHORT_CACHE: &str = "public, max-age=300";
-/// Vendored bundles: a year, never revalidated.
-pub const IMMUTABLE_CACHE: &str = "public, max-age=31536000, immutable";
+/// Vendored bundles: a day.
+pub const BUNDLE_CACHE: &str = "public, max-age=86400";
 /// Pages and config.js: always revalidated.
 pub const NO_CACHE: &str = "no-cache";
 
@@ -86,9 +86,10 @@ pub const NO_CACHE: &str = "no-cache";
 ///   load (cheap: an ETag match is a 304), so a deploy, which can change the API's URL in
 ///   config.js or the scripts a page names, is seen at once, not after a cached copy expires.
 /// - `vendor/` holds the bundles `npm install` copies from node_modules (Bootstrap, the Auth0
-///   SDK): they change only when their version does, so they are cached for a year without
-///   revalidation. (A bundle upgraded under the same name is invalidated at CloudFront by the
-///   deploy, but a browser that cached it keeps its copy: rename it, or wait.)
+///   SDK): they change only when their version does, so they are cached for a day. Not a
+///   year and `immutable`: their names carry no version or hash, and an upgrade (invalidated
+///   at CloudFront by the deploy) would leave browsers running the old bundle under the new
+///   page for as long as they keep it; a day bounds that mismatch.
 /// - Everything else is the user's own scripts, styles and images, which keep their names
 ///   across edits: five minutes, so an edit reaches every browser soon while a page's
 ///   repeated loads stay cached.
@@ -96,7 +97,7 @@ pub fn cache_control(key: &str) -> &'static str {
     if key.ends_with(".html") || key == "js/config.js" {
         NO_CACHE
     } else if key.starts_with("vendor/") {
-        IMMUTABLE_CACHE
+        BUNDLE_CACHE
     } else {
         SHORT_CACHE
     }
@@ -284,17 +285,17 @@ mod tests {
     }
 
     #[test]
-    fn pages_and_config_revalidate_vendored_bundles_are_immutable_the_rest_is_short() {
+    fn pages_and_config_revalidate_vendored_bundles_keep_a_day_the_rest_is_short() {
         assert_eq!(cache_control("index.html"), "no-cache");
         assert_eq!(cache_control("help/about.html"), "no-cache");
         assert_eq!(cache_control("js/config.js"), "no-cache");
         assert_eq!(
             cache_control("vendor/bootstrap.min.css"),
-            "public, max-age=31536000, immutable"
+            "public, max-age=86400"
         );
         assert_eq!(
             cache_control("vendor/auth0-spa-js.production.js"),
-            "public, max-age=31536000, immutable"
+            "public, max-age=86400"
         );
         assert_eq!(
             cache_control("js/user-controller.js"),
