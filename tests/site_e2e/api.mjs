@@ -305,11 +305,14 @@ export async function startApi({ path, gateway, authorizer, backend, record = ()
 
   const send = (res, status, headers, body) => {
     const buf = Buffer.from(body ?? '');
-    // `{ echo }` headers answer the request's Origin: any, or one of a list.
+    // `{ echo }` headers answer the request's Origin: any, or one of a list. An array is a
+    // function's multiValueHeaders entry (lambda_http sends both maps).
     const origin = res.req?.headers?.origin;
     const resolved = {};
     for (const [name, value] of Object.entries(headers)) {
-      if (typeof value !== 'object') resolved[name] = value;
+      if (value === null || value === undefined) continue;
+      if (Array.isArray(value)) resolved[name] = value.join(', ');
+      else if (typeof value !== 'object') resolved[name] = value;
       else if (origin && (value.echo === 'any' || value.echo.includes(origin))) resolved[name] = origin;
     }
     res.writeHead(status, { ...resolved, 'content-length': String(buf.length) });
