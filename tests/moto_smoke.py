@@ -32,15 +32,8 @@ Architectures and LoggingConfig, a user's Groups and Tags; it validates no
 property) is left to cfn-lint and to the generator's own tests: those are
 reported as `note` lines, never as passes.
 
-IAM groups and Secrets Manager secrets: moto ignores AWS::IAM::Group and
-AWS::SecretsManager::Secret, so a `Ref` to one resolves to None (a managed
-policy attached to a group makes create_stack fail, "Group None not found"; an
-environment variable holding a secret's ARN disappears). Each is therefore
-created through its API first (GroupName / Name, or `<stack>-<LogicalId>`; a
-group's Path; a secret's Description, Tags and a value made as its
-GenerateSecretString says), and the template moto deploys has the Refs /
-GetAtt / Fn::Sub references to it replaced by the name (group) or ARN (secret);
-the checks still read the original template.
+IAM groups, Secrets Manager secrets and CloudFront (bare moto ignores them) are modelled by
+tests/moto_server.py, which this runs, so the stack creates them like any other resource.
 
 Prints one line per check and ends with `moto_smoke: N passed, M failed`.
 Exit status is non-zero when any check failed.
@@ -863,88 +856,7 @@ def check_permission(rep: Report, rv: Resolver, logical: str, props: dict, lam,
 
 
 # --------------------------------------------------------------------------
-# types moto ignores but others refer to: create them through the API first
-
-
-Made = dict[str, tuple[str, dict[str, str]]]  # logical -> (Ref value, {GetAtt attribute: value})
-
-
-def precreate(rep: Report, template: dict, clients: dict) -> Made:
-    """Create the groups and secrets (types moto ignores) through their APIs."""
-    # tests/moto_server.py models both types (its section 4), so nothing is made by hand.
-    del rep, template, clients
-    return {}
-
-
-SECRET_PASSWORD_OPTIONS = ("PasswordLength", "ExcludeCharacters", "ExcludeNumbers",
-                           "ExcludePunctuation", "ExcludeUppercase", "ExcludeLowercase",
-                           "IncludeSpace", "RequireEachIncludedType")
-
-
-def precreate_secrets(rep: Report, template: dict, sm) -> Made:
-    """Create every AWS::SecretsManager::Secret through the API; Ref is its ARN."""
-    made: Made = {}
-    pre = Resolver(template, {}, {})
-    for logical, res in sorted(template.get("Resources", {}).items()):
-        if res.get("Type") != "AWS::SecretsManager::Secret":
-            continue
-        props = res.get("Properties", {})
-        try:
-            name = str(pre.resolve(props["Name"])) if "Name" in props else f"{STACK_NAME}-{logical}"
-            args: dict[str, Any] = {"Name": name}
-            if "Description" in props:
-                args["Description"] = str(pre.resolve(props["Description"]))
-            if "Tags" in props:
-                args["Tags"] = [{"Key": t["Key"], "Value": str(pre.resolve(t["Value"]))}
-                                for t in props["Tags"]]
-            if "SecretString" in props:
-                args["SecretString"] = str(pre.resolve(props["SecretString"]))
-            else:
-                gen = pre.resolve(props.get("GenerateSecretString", {}))
-                options = {k: gen[k] for k in SECRET_PASSWORD_OPTIONS if k in gen}
-                password = sm.get_random_password(**options)["RandomPassword"]
-                if "SecretStringTemplate" in gen and "GenerateStringKey" in gen:
-                    value = json.loads(gen["SecretStringTemplate"])
-                    value[gen["GenerateStringKey"]] = password
-                    args["SecretString"] = json.dumps(value)
-                else:
-                    args["SecretString"] = password
-        except (Unresolvable, KeyError, ValueError) as exc:
-            rep.skip(f"{logical}: pre-create secret", f"cannot build it: {exc}")
-            continue
-        arn = sm.create_secret(**args)["ARN"]
-        desc = sm.describe_secret(SecretId=arn)
-        rep.equal(f"{logical}: pre-created secret {name}", desc.get("Name"), name)
-        made[logical] = (arn, {"Id": arn})
-        rep.note(f"{logical} (AWS::SecretsManager::Secret): moto ignores this type; created through "
-                 "the Secrets Manager API and the template's references to it replaced by its ARN")
-        if "KmsKeyId" in props or "ReplicaRegions" in props:
-            rep.note(f"{logical}: KmsKeyId / ReplicaRegions not deployed; not checked")
-    return made
-
-
-def precreate_groups(rep: Report, template: dict, iam) -> Made:
-    """Create every AWS::IAM::Group through the API; Ref is its name, GetAtt Arn its ARN."""
-    made = {}
-    pre = Resolver(template, {}, {})
-    for logical, res in sorted(template.get("Resources", {}).items()):
-        if res.get("Type") != "AWS::IAM::Group":
-            continue
-        props = res.get("Properties", {})
-        try:
-            name = str(pre.resolve(props["GroupName"])) if "GroupName" in props else f"{STACK_NAME}-{logical}"
-            path = str(pre.resolve(props.get("Path", "/")))
-        except Unresolvable as exc:
-            rep.skip(f"{logical}: pre-create group", f"cannot resolve {exc}")
-            continue
-        group = iam.create_group(GroupName=name, Path=path)["Group"]
-        made[logical] = (name, {"Arn": group["Arn"]})
-        rep.note(f"{logical} (AWS::IAM::Group): moto ignores this type; created through the IAM API "
-                 f"as {name} and the template's references to it replaced for the deploy")
-        left = [p for p in ("Policies", "ManagedPolicyArns") if p in props]
-        if left:
-            rep.note(f"{logical}: {', '.join(left)} of a group are not deployed by moto; not checked")
-    return made
+# references to types moto ignores
 
 
 def referenced_resources(value: Any) -> set[str]:
@@ -968,44 +880,6 @@ def referenced_resources(value: Any) -> set[str]:
             else:
                 found |= referenced_resources(arg)
     return found
-
-
-def replace_references(value: Any, made: Made) -> Any:
-    """The template with Ref / GetAtt / Fn::Sub references to `made` spelled out."""
-    if isinstance(value, list):
-        return [replace_references(v, made) for v in value]
-    if isinstance(value, str) or not isinstance(value, dict):
-        return value
-    if len(value) == 1:
-        (key, arg), = value.items()
-        if key == "Ref" and arg in made:
-            return made[arg][0]
-        if key == "Fn::GetAtt":
-            logical, attr = arg.split(".", 1) if isinstance(arg, str) else arg
-            if logical in made and attr in made[logical][1]:
-                return made[logical][1][attr]
-        if key == "Fn::Sub":
-            text, variables = (arg, None) if isinstance(arg, str) else (arg[0], arg[1])
-
-            def spell(m: re.Match) -> str:
-                name = m.group(1)
-                if variables and name in variables:
-                    return m.group(0)
-                if name in made:
-                    return made[name][0]
-                logical, _, attr = name.partition(".")
-                if logical in made and attr in made[logical][1]:
-                    return made[logical][1][attr]
-                return m.group(0)
-
-            text = re.sub(r"\$\{([^!}][^}]*)\}", spell, text)
-            if variables is None:
-                return {"Fn::Sub": text}
-            return {"Fn::Sub": [text, replace_references(variables, made)]}
-    return {k: replace_references(v, made) for k, v in value.items()}
-
-
-# --------------------------------------------------------------------------
 
 
 def detach_managed_policies(rep: Report, iam, resources: dict, physical: dict[str, str]) -> None:
@@ -1101,11 +975,10 @@ def run(template_path: Path, endpoint: str, log_path: Path) -> Report:
     for p in params:
         print(f"param - {p['ParameterKey']} = {p['ParameterValue']}")
 
-    precreated = precreate(rep, template, clients)
     # Outputs naming a resource moto ignores: moto answers HTTP 500 to a GetAtt on one
     # (AttributeError in validate_outputs) and would give None for a Ref. Not deployed.
     ignored_logicals = {lg for lg, res in resources.items()
-                        if res.get("Type") in IGNORED_BY_MOTO and lg not in precreated}
+                        if res.get("Type") in IGNORED_BY_MOTO}
     dropped_outputs = {}
     for key, out in sorted(template.get("Outputs", {}).items()):
         named = referenced_resources(out.get("Value")) & ignored_logicals
@@ -1118,9 +991,8 @@ def run(template_path: Path, endpoint: str, log_path: Path) -> Report:
         if res.get("Type") == "AWS::ApiGateway::Method"
         and res.get("Properties", {}).get("Integration", {}).get("Type") == "MOCK"
     ]
-    if precreated or dropped_outputs or mock_methods:
-        # The group resources stay (moto ignores them), so DependsOn on them still resolves.
-        deployed = replace_references(template, precreated)
+    if dropped_outputs or mock_methods:
+        deployed = json.loads(json.dumps(template))
         for key in dropped_outputs:
             deployed["Outputs"].pop(key)
         for lg in mock_methods:
@@ -1161,10 +1033,8 @@ def run(template_path: Path, endpoint: str, log_path: Path) -> Report:
 
     rv = Resolver(template, {p["ParameterKey"]: p["ParameterValue"] for p in params}, clients)
     rv.physical = physical
-    for logical, (ref_value, _attrs) in precreated.items():
-        physical[logical] = ref_value
     not_created = {lg for lg, res in resources.items()
-                   if res.get("Type") in ignored and lg not in precreated}
+                   if res.get("Type") in ignored}
 
     checkers = {
         "AWS::S3::Bucket": lambda lg, pr, ph: check_bucket(rep, rv, lg, pr, ph, s3),
@@ -1189,8 +1059,6 @@ def run(template_path: Path, endpoint: str, log_path: Path) -> Report:
         if "Condition" in res:
             rep.note(f"{logical} ({rtype}) has a Condition; not checked")
             continue
-        if logical in precreated:
-            continue  # reported when it was created
         if rtype in checkers:
             if not rep.check(logical in physical, f"{logical}: created by the stack ({rtype})",
                              "missing from list_stack_resources"):
