@@ -38,7 +38,7 @@ fn new_scaffolds_and_builds_the_example() {
     assert!(dev.contains("\"MemorySize\": 512") && !dev.contains("\"MemorySize\": 2048"));
     assert!(prod.contains("\"MemorySize\": 2048"));
     assert!(
-        stdout(&output).contains("gen build: 59 created, 0 updated, 0 unchanged, 0 removed"),
+        stdout(&output).contains("gen build: 60 created, 0 updated, 0 unchanged, 0 removed"),
         "{}",
         stdout(&output)
     );

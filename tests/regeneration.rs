@@ -36,7 +36,7 @@ fn rebuilding_twice_writes_nothing() {
         assert_code(&output, 0);
         assert!(
             stdout(&output)
-                .contains("0 created, 0 updated, 41 unchanged, 0 removed (0 file writes"),
+                .contains("0 created, 0 updated, 42 unchanged, 0 removed (0 file writes"),
             "{}",
             stdout(&output)
         );

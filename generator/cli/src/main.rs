@@ -331,7 +331,8 @@ fn compile_project(
 ) -> Result<stackgen_core::Output> {
     let text = read_manifest(manifest)?;
     let deployed: Deployed = project.deployed()?;
-    match stackgen_core::compile_with(&text, &deployed, stage) {
+    let placement = project.placement()?;
+    match stackgen_core::compile_recorded(&text, &deployed, &placement, stage) {
         Ok(output) => Ok(output),
         Err(error) => {
             report(&error, &manifest.display().to_string(), &text);

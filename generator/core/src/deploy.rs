@@ -26,16 +26,58 @@ pub struct StackTarget {
     pub template_path: String,
     /// Whether its template takes the assets bucket and code keys as parameters.
     pub needs_assets: bool,
+    /// The stacks nested in it (an app split past CloudFormation's limits), in part order.
+    pub nested: Vec<NestedTarget>,
+}
+
+/// A nested stack: `gen deploy` binds its code-key parameters (as their defaults), uploads
+/// the template by content hash and passes its URL to the parent's parameter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NestedTarget {
+    pub part: String,
+    /// For people: CloudFormation names the deployed stack after its parent and resource.
+    pub name: String,
+    /// Project-relative path of its template.
+    pub template_path: String,
+    /// The parent's `AWS::CloudFormation::Stack` resource that contains it.
+    pub resource_id: String,
+    /// The parent's parameter taking the uploaded template's URL.
+    pub template_url_parameter: String,
+    /// The code-key parameters of its own functions (bound before upload).
+    pub code_key_parameters: Vec<String>,
 }
 
 impl StackTarget {
-    fn new(node: &StackNode) -> StackTarget {
+    fn new(node: &StackNode, graph: &StackGraph) -> StackTarget {
+        let nested = graph
+            .nested_in(&node.role)
+            .map(|child| {
+                let StackRole::Nested { part, .. } = &child.role else {
+                    unreachable!("nested_in gives nested stacks")
+                };
+                NestedTarget {
+                    part: part.clone(),
+                    name: child.name.clone(),
+                    template_path: child.template_path.clone(),
+                    resource_id: crate::graph::nested_stack_id(part).to_string(),
+                    template_url_parameter: crate::split::template_url_parameter(part).to_string(),
+                    code_key_parameters: child
+                        .template
+                        .parameters
+                        .keys()
+                        .filter(|id| child.template.groups.contains_key(*id))
+                        .map(ToString::to_string)
+                        .collect(),
+                }
+            })
+            .collect();
         StackTarget {
             role: node.role.clone(),
             name: node.name.clone(),
             region: node.region.clone(),
             template_path: node.template_path.clone(),
             needs_assets: node.template.parameters.contains_key(&ids::assets_bucket()),
+            nested,
         }
     }
 
@@ -103,7 +145,10 @@ impl DeployPlan {
             })
             .collect();
         DeployPlan {
-            stacks: graph.top_level().map(StackTarget::new).collect(),
+            stacks: graph
+                .top_level()
+                .map(|node| StackTarget::new(node, graph))
+                .collect(),
             assets_bucket_parameter: ids::assets_bucket().to_string(),
             functions,
             api_url_output: graph

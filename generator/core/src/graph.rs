@@ -93,6 +93,8 @@ impl StackNode {
 pub struct StackGraph {
     /// In deploy order: every stack after the one it is nested in.
     stacks: Vec<StackNode>,
+    /// Which stack holds each function (recorded in `.gen/placement.json`).
+    placement: crate::split::Placement,
 }
 
 /// A reference from a construct in one stack to `Ref id` (attribute `None`) or
@@ -114,7 +116,28 @@ impl StackGraph {
         for stack in &stacks {
             stack.template.check()?;
         }
-        Ok(StackGraph { stacks })
+        Ok(StackGraph {
+            stacks,
+            placement: crate::split::Placement::default(),
+        })
+    }
+
+    /// The graph of a split (or unsplit) app, with where its functions are.
+    pub(crate) fn with_placement(mut self, placement: crate::split::Placement) -> StackGraph {
+        self.placement = placement;
+        self
+    }
+
+    /// Which stack holds each function.
+    pub fn placement(&self) -> &crate::split::Placement {
+        &self.placement
+    }
+
+    /// The stacks nested in `parent`.
+    pub fn nested_in<'a>(&'a self, parent: &'a StackRole) -> impl Iterator<Item = &'a StackNode> {
+        self.stacks
+            .iter()
+            .filter(move |s| s.role.parent() == Some(parent))
     }
 
     /// Every stack, parents before the stacks nested in them.

@@ -8,6 +8,8 @@ use crate::model::Key;
 pub const MANIFEST: &str = "gen.yaml";
 pub const LEDGER: &str = ".gen/ledger.json";
 pub const SCHEMA: &str = ".gen/manifest.schema.json";
+/// Which stack holds each function (committed, like the ledger: a placed function never moves).
+pub const PLACEMENT: &str = ".gen/placement.json";
 pub const TEMPLATE: &str = "infra/template.json";
 pub const BILLING_TEMPLATE: &str = "infra/billing-us-east-1.template.json";
 pub const POLICIES: &str = "policies";

@@ -20,6 +20,7 @@ pub mod naming;
 pub mod outputs;
 pub mod project;
 pub mod site_sync;
+pub mod split;
 
 use cfn::TemplateError;
 use diag::Diagnostic;
@@ -150,6 +151,17 @@ pub fn compile_with(
     deployed: &outputs::Deployed,
     stage: Option<&str>,
 ) -> Result<Output, Error> {
+    compile_recorded(text, deployed, &split::PlacementRecord::default(), stage)
+}
+
+/// Like [`compile_with`], keeping every function in the stack `placement` (the last build's
+/// `.gen/placement.json`) put it in.
+pub fn compile_recorded(
+    text: &str,
+    deployed: &outputs::Deployed,
+    placement: &split::PlacementRecord,
+    stage: Option<&str>,
+) -> Result<Output, Error> {
     let (models, source_map) = load_stages(text)?;
     let keys: Vec<String> = models
         .iter()
@@ -167,7 +179,11 @@ pub fn compile_with(
     };
     let graphs = models
         .iter()
-        .map(|m| constructs::synthesize(m).map_err(|e| limit_error(e.into(), &source_map)))
+        .map(|m| {
+            let previous = placement.stage(m.stage.as_ref().map(|s| s.key.as_str()));
+            constructs::synthesize_placed(m, &previous)
+                .map_err(|e| limit_error(e.into(), &source_map))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let stages: Vec<_> = models.iter().zip(&graphs).collect();
     let files =

@@ -112,6 +112,7 @@ fn standalone_policy(
                 .known
                 .get(&format!("{id}.{attribute}"))
                 .map(|s| s.render_with(pseudo)),
+            SubRef::Var(_) => None,
         }
     };
     let json = record.document.to_value().resolve(&resolve);
@@ -155,6 +156,19 @@ pub fn generate(
             POLICIES_README.to_owned(),
             Owner::Managed,
         );
+    }
+
+    if stages.iter().any(|(model, _)| !model.functions.is_empty()) {
+        let record = crate::split::PlacementRecord {
+            stages: stages
+                .iter()
+                .map(|(model, graph)| {
+                    let stage = model.stage.as_ref().map_or("", |s| s.key.as_str());
+                    (stage.to_owned(), graph.placement().clone())
+                })
+                .collect(),
+        };
+        add(layout::PLACEMENT.into(), record.render(), Owner::Managed);
     }
 
     let mut schema = to_pretty_json(&crate::manifest::json_schema());

@@ -656,6 +656,7 @@ mod tests {
             region: region.to_owned(),
             template_path: "infra/template.json".to_owned(),
             needs_assets: false,
+            nested: Vec::new(),
         };
         let (billing, main) = (
             target(StackRole::Billing, "app-billing", "us-east-1"),

@@ -16,6 +16,8 @@ pub enum WorkspaceError {
     Io { path: PathBuf, source: io::Error },
     #[error("{path} is not a valid stackgen ledger: {message}")]
     CorruptLedger { path: PathBuf, message: String },
+    #[error(transparent)]
+    CorruptPlacement(#[from] stackgen_core::split::RecordError),
 }
 
 fn io_error(path: &Path) -> impl FnOnce(io::Error) -> WorkspaceError + '_ {
@@ -156,6 +158,17 @@ impl Project {
             }
         }
         Ok(deployed)
+    }
+
+    /// Where the last build placed each function (`.gen/placement.json`); none before the
+    /// first build.
+    pub fn placement(&self) -> Result<stackgen_core::split::PlacementRecord, WorkspaceError> {
+        let path = self.path(stackgen_core::layout::PLACEMENT);
+        match fs::read_to_string(&path) {
+            Ok(text) => Ok(stackgen_core::split::PlacementRecord::parse(&text)?),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Default::default()),
+            Err(e) => Err(io_error(&path)(e)),
+        }
     }
 
     /// Removes such a record if it exists.

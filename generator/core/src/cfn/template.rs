@@ -214,6 +214,11 @@ pub struct Template {
     pub conditions: BTreeMap<LogicalId, Condition>,
     pub resources: BTreeMap<LogicalId, Resource>,
     pub outputs: BTreeMap<LogicalId, Output>,
+    /// The group (a function's key) each resource, parameter or output belongs to: what must
+    /// stay together in one stack when the app is split into nested stacks. Not serialised.
+    pub groups: BTreeMap<LogicalId, String>,
+    /// The group what is added now belongs to ([`Template::set_group`]).
+    current_group: Option<String>,
 }
 
 impl Template {
@@ -224,12 +229,26 @@ impl Template {
             conditions: BTreeMap::new(),
             resources: BTreeMap::new(),
             outputs: BTreeMap::new(),
+            groups: BTreeMap::new(),
+            current_group: None,
+        }
+    }
+
+    /// Everything added until the next call belongs to `group` (`None`: to the app as a whole).
+    pub fn set_group(&mut self, group: Option<&str>) {
+        self.current_group = group.map(str::to_owned);
+    }
+
+    fn note_group(&mut self, id: &LogicalId) {
+        if let Some(group) = &self.current_group {
+            self.groups.insert(id.clone(), group.clone());
         }
     }
 
     /// Adds a resource; an ID clash is a stackgen bug, caught by [`Template::check`].
     pub fn add(&mut self, id: LogicalId, resource: Resource) -> &mut Resource {
         use std::collections::btree_map::Entry;
+        self.note_group(&id);
         match self.resources.entry(id) {
             Entry::Vacant(slot) => slot.insert(resource),
             Entry::Occupied(slot) => panic!("logical ID {} added twice", slot.key()),
@@ -237,11 +256,13 @@ impl Template {
     }
 
     pub fn add_parameter(&mut self, id: LogicalId, parameter: Parameter) {
+        self.note_group(&id);
         let previous = self.parameters.insert(id.clone(), parameter);
         assert!(previous.is_none(), "parameter {id} added twice");
     }
 
     pub fn add_output(&mut self, id: LogicalId, output: Output) {
+        self.note_group(&id);
         let previous = self.outputs.insert(id.clone(), output);
         assert!(previous.is_none(), "output {id} added twice");
     }
@@ -269,7 +290,7 @@ impl Template {
                         .filter_map(|r| match r {
                             SubRef::Ref(id) => Some((id, true)),
                             SubRef::GetAtt(id, _) => Some((id, false)),
-                            SubRef::Pseudo(_) => None,
+                            SubRef::Pseudo(_) | SubRef::Var(_) => None,
                         })
                         .find(|(id, is_ref)| {
                             !(self.resources.contains_key(*id)

@@ -114,12 +114,30 @@ pub enum SubRef {
     Pseudo(Pseudo),
     Ref(LogicalId),
     GetAtt(LogicalId, String),
+    /// One of the Sub's own variables (`Fn::Sub: [text, {Name: value}]`).
+    Var(String),
 }
 
 /// A `Fn::Sub` template string; built from typed parts so a placeholder can never be misspelt.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Variables carry values the text cannot name directly: another stack's resource, which the
+/// stack graph links into a parameter or a nested stack's output.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Sub {
     parts: Vec<SubPart>,
+    vars: BTreeMap<String, Value>,
+}
+
+/// Without variables, as it always printed: the API's deployment ID hashes this text, and a
+/// new ID would make a needless new deployment.
+impl std::fmt::Debug for Sub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut s = f.debug_struct("Sub");
+        s.field("parts", &self.parts);
+        if !self.vars.is_empty() {
+            s.field("vars", &self.vars);
+        }
+        s.finish()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -130,7 +148,10 @@ enum SubPart {
 
 impl Sub {
     pub fn new() -> Sub {
-        Sub { parts: Vec::new() }
+        Sub {
+            parts: Vec::new(),
+            vars: BTreeMap::new(),
+        }
     }
 
     /// Appends literal text (a `$` in it is escaped on output as CloudFormation requires: `${!`).
@@ -142,6 +163,35 @@ impl Sub {
     /// Appends another Sub's parts.
     pub fn append(mut self, other: Sub) -> Sub {
         self.parts.extend(other.parts);
+        self.vars.extend(other.vars);
+        self
+    }
+
+    /// The variables of `Fn::Sub: [text, {Name: value}]`.
+    pub fn vars(&self) -> &BTreeMap<String, Value> {
+        &self.vars
+    }
+
+    pub fn vars_mut(&mut self) -> &mut BTreeMap<String, Value> {
+        &mut self.vars
+    }
+
+    /// Replaces each placeholder for which `replace` returns a value by a variable holding
+    /// that value (named after the placeholder, so the text still reads the same).
+    pub fn with_vars(mut self, replace: &mut impl FnMut(&SubRef) -> Option<Value>) -> Sub {
+        for part in &mut self.parts {
+            if let SubPart::Ref(r) = part
+                && let Some(value) = replace(r)
+            {
+                let name = match &*r {
+                    SubRef::Ref(id) => id.to_string(),
+                    SubRef::GetAtt(id, attribute) => format!("{id}{attribute}"),
+                    SubRef::Pseudo(_) | SubRef::Var(_) => continue,
+                };
+                self.vars.insert(name.clone(), value);
+                *part = SubPart::Ref(SubRef::Var(name));
+            }
+        }
         self
     }
 
@@ -232,6 +282,11 @@ impl Sub {
                     out.push_str(att);
                     out.push('}');
                 }
+                SubPart::Ref(SubRef::Var(name)) => {
+                    out.push_str("${");
+                    out.push_str(name);
+                    out.push('}');
+                }
             }
         }
         out
@@ -248,6 +303,7 @@ impl Sub {
                 other => out.push_str(
                     &Sub {
                         parts: vec![other.clone()],
+                        vars: BTreeMap::new(),
                     }
                     .render(),
                 ),
@@ -329,10 +385,8 @@ impl Value {
                 Intrinsic::Join(_, parts) => {
                     parts.iter_mut().try_for_each(|v| v.link_imports(link))
                 }
-                Intrinsic::Ref(_)
-                | Intrinsic::RefPseudo(_)
-                | Intrinsic::GetAtt(..)
-                | Intrinsic::Sub(_) => Ok(()),
+                Intrinsic::Sub(sub) => sub.vars.values_mut().try_for_each(|v| v.link_imports(link)),
+                Intrinsic::Ref(_) | Intrinsic::RefPseudo(_) | Intrinsic::GetAtt(..) => Ok(()),
             },
         }
     }
@@ -346,8 +400,10 @@ impl Value {
             Value::Ordered(entries) => entries.iter().for_each(|(_, v)| v.for_each_intrinsic(f)),
             Value::Intrinsic(intrinsic) => {
                 f(intrinsic);
-                if let Intrinsic::Join(_, parts) = intrinsic.as_ref() {
-                    parts.iter().for_each(|v| v.for_each_intrinsic(f));
+                match intrinsic.as_ref() {
+                    Intrinsic::Join(_, parts) => parts.iter().for_each(|v| v.for_each_intrinsic(f)),
+                    Intrinsic::Sub(sub) => sub.vars.values().for_each(|v| v.for_each_intrinsic(f)),
+                    _ => {}
                 }
             }
         }
@@ -362,6 +418,7 @@ impl Value {
             resolve(&r).unwrap_or_else(|| {
                 Sub {
                     parts: vec![SubPart::Ref(r)],
+                    vars: BTreeMap::new(),
                 }
                 .render()
             })
@@ -389,6 +446,13 @@ impl Value {
                     .iter()
                     .map(|part| match part {
                         SubPart::Lit(t) => t.clone(),
+                        SubPart::Ref(SubRef::Var(name)) => match sub.vars.get(name) {
+                            Some(value) => match value.resolve(resolve) {
+                                J::String(s) => s,
+                                other => other.to_string(),
+                            },
+                            None => text(SubRef::Var(name.clone())),
+                        },
                         SubPart::Ref(r) => text(r.clone()),
                     })
                     .collect(),
@@ -425,7 +489,13 @@ impl Value {
                 Intrinsic::Ref(id) => json!({ "Ref": id.as_str() }),
                 Intrinsic::RefPseudo(p) => json!({ "Ref": p.name() }),
                 Intrinsic::GetAtt(id, att) => json!({ "Fn::GetAtt": [id.as_str(), att] }),
-                Intrinsic::Sub(sub) => json!({ "Fn::Sub": sub.render() }),
+                Intrinsic::Sub(sub) if sub.vars.is_empty() => json!({ "Fn::Sub": sub.render() }),
+                Intrinsic::Sub(sub) => json!({
+                    "Fn::Sub": [
+                        sub.render(),
+                        sub.vars.iter().map(|(k, v)| (k.clone(), v.to_json())).collect::<serde_json::Map<_, _>>(),
+                    ]
+                }),
                 Intrinsic::Join(sep, parts) => json!({
                     "Fn::Join": [sep, parts.iter().map(Value::to_json).collect::<Vec<_>>()]
                 }),

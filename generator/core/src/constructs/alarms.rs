@@ -17,7 +17,9 @@ pub const ABNORMAL_TERMINATION_PATTERN: &str =
 /// Every function's metric filter and alarms.
 pub(crate) fn synthesize(stack: &mut Stack) {
     for (key, spec) in &stack.model.functions {
+        stack.template.set_group(Some(key.as_str()));
         function_alarms(stack, key, spec);
+        stack.template.set_group(None);
     }
 }
 

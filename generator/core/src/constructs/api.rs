@@ -186,6 +186,8 @@ fn api(stack: &mut Stack, api: &ApiSpec, auth: Option<&AuthSpec>) {
                 .prop("AuthorizerResultTtlInSeconds", auth.cache_ttl_seconds)
                 .prop("AuthorizerUri", invocation_uri(&authorizer_key)),
         );
+        // The API's, not the authorizer function's: its source is the authorizer resource,
+        // which reads the function's ARN, so in a nested stack it would close a cycle.
         stack.template.add(
             LogicalId::from_path(&["api", "AuthorizerPermission"]),
             Resource::new("AWS::Lambda::Permission")
@@ -227,7 +229,9 @@ fn api(stack: &mut Stack, api: &ApiSpec, auth: Option<&AuthSpec>) {
         }
         stack.template.add(id.clone(), method);
         methods.insert(id);
-        // Only this route, on the deployed stage and the console's test stage.
+        // Only this route, on the deployed stage and the console's test stage. The
+        // permissions are the function's: they go where it goes when the app is split.
+        stack.template.set_group(Some(route.function.as_str()));
         for stage in [api.stage.as_str(), "test-invoke-stage"] {
             stack.template.add(
                 LogicalId::from_path(&["api", "permission", &key.to_string(), stage]),
@@ -248,6 +252,7 @@ fn api(stack: &mut Stack, api: &ApiSpec, auth: Option<&AuthSpec>) {
                     ),
             );
         }
+        stack.template.set_group(None);
     }
 
     let origins = cors_origins(stack);

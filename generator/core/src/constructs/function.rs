@@ -39,6 +39,13 @@ pub(crate) fn synthesize(stack: &mut Stack) {
 }
 
 fn function(stack: &mut Stack, key: &Key, spec: &FunctionSpec) {
+    stack.template.set_group(Some(key.as_str()));
+    function_resources(stack, key, spec);
+    stack.template.set_group(None);
+}
+
+/// Everything of one function (its group: what stays together in one stack).
+fn function_resources(stack: &mut Stack, key: &Key, spec: &FunctionSpec) {
     let naming = stack.naming();
     let name = naming.function(key).into_string();
     let id = ids::function(key);

@@ -21,6 +21,7 @@ use crate::cfn::{LogicalId, RemovalPolicy, Resource, Sub, Template, TemplateErro
 use crate::graph::{StackGraph, StackNode, StackRole};
 use crate::model::{BucketName, Key, LOG_BUCKET_KEY, Model};
 use crate::naming::Naming;
+use crate::split::Placement;
 use policy::PolicyRecord;
 
 /// The constructs of the app's stack: each reads its own part of the model. A new construct
@@ -42,15 +43,22 @@ const APP_CONSTRUCTS: &[fn(&mut Stack)] = &[
 /// Constructs that make a stack of their own, when the model needs one.
 const OWN_STACKS: &[fn(&Model) -> Option<StackNode>] = &[billing::own_stack];
 
-/// Builds every stack of the app from the model, linked and checked.
+/// Builds every stack of the app from the model, linked and checked, as a first build would
+/// place its functions.
 pub fn synthesize(model: &Model) -> Result<StackGraph, TemplateError> {
+    synthesize_placed(model, &Placement::default())
+}
+
+/// Builds every stack of the app, keeping each function where `previous` placed it when the
+/// app is split into nested stacks (see [`crate::split`]).
+pub fn synthesize_placed(model: &Model, previous: &Placement) -> Result<StackGraph, TemplateError> {
     let mut app = Stack::new(model, model.description.clone(), &model.region);
     for construct in APP_CONSTRUCTS {
         construct(&mut app);
     }
-    let mut stacks = vec![app.finish(StackRole::App)];
+    let (mut stacks, placement) = crate::split::split(app.finish(StackRole::App), model, previous)?;
     stacks.extend(OWN_STACKS.iter().filter_map(|own| own(model)));
-    StackGraph::new(stacks)
+    Ok(StackGraph::new(stacks)?.with_placement(placement))
 }
 
 /// What constructs share while building one template.
