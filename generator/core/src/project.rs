@@ -199,7 +199,7 @@ fn stack_files(model: &Model, graph: &StackGraph) -> Result<Vec<(String, String)
     for synthesized in graph.stacks() {
         out.push((
             synthesized.template_path.clone(),
-            synthesized.template.render()?,
+            synthesized.template.render_checked()?,
         ));
         for record in &synthesized.policies {
             let (text, chars) = standalone_policy(synthesized, record);

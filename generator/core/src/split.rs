@@ -56,14 +56,30 @@ pub fn template_url_parameter(part: &str) -> LogicalId {
     LogicalId::from_path(&["stack", part, "TemplateUrl"])
 }
 
-/// Whether a template exceeds a limit splitting can relieve.
+/// Whether a template exceeds a limit splitting can relieve. The counts first: they decide
+/// for any large app without serialising it.
 fn exceeds_limits(template: &Template) -> bool {
     template.resources.len() > MAX_RESOURCES
         || template.parameters.len() > MAX_PARAMETERS
         || template.outputs.len() > MAX_OUTPUTS
-        || template
-            .render()
-            .map_or(true, |text| text.len() > MAX_TEMPLATE_BYTES)
+        || pretty_size(template) > MAX_TEMPLATE_BYTES
+}
+
+/// The size of the template file, counted rather than built.
+fn pretty_size(template: &Template) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(1);
+    serde_json::to_writer_pretty(&mut count, &template.to_json()).expect("JSON serialises");
+    count.0
 }
 
 /// The app's stack as it is, or its root plus nested stacks, and where each function is.

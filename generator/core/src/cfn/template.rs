@@ -60,7 +60,14 @@ impl Resource {
 
     /// Every logical ID this resource refers to, through its properties or `DependsOn`.
     pub fn references(&self) -> BTreeSet<LogicalId> {
-        let mut ids = self.depends_on.clone();
+        let mut ids = self.implied_references();
+        ids.extend(self.depends_on.iter().cloned());
+        ids
+    }
+
+    /// The IDs referred to by properties alone (what CloudFormation infers as dependencies).
+    fn implied_references(&self) -> BTreeSet<LogicalId> {
+        let mut ids = BTreeSet::new();
         for value in self.properties.values() {
             value.for_each_intrinsic(&mut |intrinsic| match intrinsic {
                 Intrinsic::Ref(id) | Intrinsic::GetAtt(id, _) => {
@@ -78,15 +85,6 @@ impl Resource {
             });
         }
         ids
-    }
-
-    /// The IDs referred to by properties alone (what CloudFormation infers as dependencies).
-    fn implied_references(&self) -> BTreeSet<LogicalId> {
-        let explicit = Resource {
-            depends_on: BTreeSet::new(),
-            ..self.clone()
-        };
-        explicit.references()
     }
 
     pub fn prop(mut self, key: &str, value: impl Into<Value>) -> Resource {
@@ -551,6 +549,12 @@ impl Template {
     /// Pretty JSON with a trailing newline; byte-identical for identical templates.
     pub fn render(&self) -> Result<String, TemplateError> {
         self.check()?;
+        self.render_checked()
+    }
+
+    /// [`Template::render`] of a template already checked (every template of a
+    /// [`crate::graph::StackGraph`] is): the size limit is still enforced.
+    pub fn render_checked(&self) -> Result<String, TemplateError> {
         let mut text = to_pretty_json(&self.to_json());
         text.push('\n');
         if text.len() > MAX_TEMPLATE_BYTES {
