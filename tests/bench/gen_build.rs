@@ -57,6 +57,9 @@ fn main() {
     );
     println!();
 
+    // (0) The small end: `gen new` and a no-op `gen build`, whole process (issue 15).
+    bench_small_end(&root.0.join("small"), runs(50));
+
     // (a) The built-in example.
     let example = root.0.join("example");
     let out = gen_cmd(&[
@@ -170,6 +173,95 @@ fn main() {
             runs(20),
         );
     }
+}
+
+/// Targets of the small end, in milliseconds (whole process, median).
+const NEW_TARGET_MS: f64 = 5.0;
+const NOOP_BUILD_TARGET_MS: f64 = 3.0;
+
+/// `gen --version` (the floor: exec, page faults, relocations), `gen new` of the built-in
+/// example into a fresh directory, and a no-op `gen build` of it, against the 5 ms and 3 ms
+/// targets (informational).
+fn bench_small_end(dir: &Path, runs: usize) {
+    fs::create_dir_all(dir).unwrap();
+    let time = |f: &mut dyn FnMut(usize) -> Duration| {
+        let _ = f(usize::MAX); // warm-up
+        let mut times: Vec<Duration> = (0..runs).map(&mut *f).collect();
+        Stats::new(&mut times)
+    };
+    let report = |title: &str, stats: &Stats, target: Option<f64>| {
+        println!("{title}");
+        println!(
+            "  {runs} run(s): min {:.2} ms, median {:.2} ms, p90 {:.2} ms, max {:.2} ms",
+            ms(stats.min),
+            ms(stats.median),
+            ms(stats.p90),
+            ms(stats.max)
+        );
+        if let Some(target) = target {
+            let verdict = if ms(stats.median) <= target {
+                "PASS"
+            } else {
+                "OVER"
+            };
+            println!("  target ≤ {target} ms (median): {verdict}");
+        }
+        println!();
+    };
+
+    let version = time(&mut |_| {
+        let start = Instant::now();
+        let out = gen_cmd(&[OsStr::new("--version")]);
+        let elapsed = start.elapsed();
+        expect_code(&out, 0, "gen --version");
+        elapsed
+    });
+    report("gen --version (process floor)", &version, None);
+
+    let new = time(&mut |i| {
+        let project = dir.join(format!("new-{i}"));
+        let start = Instant::now();
+        let out = gen_cmd(&[
+            OsStr::new("new"),
+            project.as_os_str(),
+            OsStr::new("--name"),
+            OsStr::new("bench"),
+        ]);
+        let elapsed = start.elapsed();
+        expect_code(&out, 0, "gen new");
+        fs::remove_dir_all(&project).unwrap();
+        elapsed
+    });
+    report(
+        "gen new of the built-in example (writes the project and builds it)",
+        &new,
+        Some(NEW_TARGET_MS),
+    );
+
+    let project = dir.join("example");
+    expect_code(
+        &gen_cmd(&[
+            OsStr::new("new"),
+            project.as_os_str(),
+            OsStr::new("--name"),
+            OsStr::new("bench"),
+        ]),
+        0,
+        "gen new",
+    );
+    let manifest = project.join("gen.yaml");
+    let noop = time(&mut |_| {
+        let start = Instant::now();
+        let out = gen_build(&manifest, &[]);
+        let elapsed = start.elapsed();
+        expect_code(&out, 0, "no-op gen build");
+        elapsed
+    });
+    report(
+        "no-op gen build of the example (nothing changed)",
+        &noop,
+        Some(NOOP_BUILD_TARGET_MS),
+    );
 }
 
 /// One timed scenario.

@@ -360,7 +360,11 @@ fn compile_for_cloud(cloud: &CloudArgs, project: &Project) -> Result<stackgen_co
 fn build(manifest: &Path, config: BuildConfig) -> Result<bool> {
     let project = project_of(manifest);
     let output = compile_project(manifest, &project, config.stage)?;
-    build_output(&project, &output, config)
+    let fresh = build_output(&project, &output, config);
+    // The process ends right after a build: freeing every template, file and graph node one
+    // by one is work nobody waits for (several % of a no-op build of the example).
+    std::mem::forget(output);
+    fresh
 }
 
 fn build_output(
@@ -454,10 +458,7 @@ fn build_summary(plan: &ledger::Plan, output: &stackgen_core::Output, written: u
         .iter()
         .filter(|f| f.path.starts_with("infra/") && f.path.ends_with(".json"))
         .map(|f| {
-            let resources = serde_json::from_str::<serde_json::Value>(&f.contents)
-                .ok()
-                .and_then(|t| t["Resources"].as_object().map(|r| r.len()))
-                .unwrap_or(0);
+            let resources = resource_count(&f.contents);
             format!("{} has {resources} resources", f.path)
         })
         .collect();
@@ -481,6 +482,17 @@ fn build_summary(plan: &ledger::Plan, output: &stackgen_core::Output, written: u
         plan.count(Action::Remove),
         templates.join(", "),
     )
+}
+
+/// The number of top-level `Resources` of a template, counted without building a JSON tree
+/// of the whole template (that parse was ~7% of a no-op build of the example).
+fn resource_count(template: &str) -> usize {
+    #[derive(serde::Deserialize)]
+    struct Counted {
+        #[serde(rename = "Resources", default)]
+        resources: std::collections::BTreeMap<String, serde::de::IgnoredAny>,
+    }
+    serde_json::from_str::<Counted>(template).map_or(0, |t| t.resources.len())
 }
 
 fn action_word(action: Action) -> &'static str {
