@@ -109,6 +109,7 @@ pub async fn deploy_app(
     console: &dyn Console,
 ) -> Result<DeployReport, DeployError> {
     console::ensure_can_confirm(console, config.yes)?;
+    refuse_nested(output)?;
     if let Some(target) = &output.deploy.site {
         site::check_site_ready(project, target)?;
     }
@@ -326,6 +327,19 @@ async fn check_account(cloud: &Cloud<'_>, output: &Output) -> Result<(), DeployE
                 .check_account(stage.key.as_str(), stage.account.as_deref())
                 .await
         }
+        None => Ok(()),
+    }
+}
+
+/// Nested stacks need their templates uploaded and their code keys bound, which the deploy
+/// side does not do yet: say so before touching AWS.
+fn refuse_nested(output: &Output) -> Result<(), DeployError> {
+    match output.deploy.stacks.iter().find(|s| !s.nested.is_empty()) {
+        Some(stack) => Err(DeployError::NestedNotSupported {
+            stack: stack.name.clone(),
+            count: stack.nested.len(),
+            first: stack.nested[0].template_path.clone(),
+        }),
         None => Ok(()),
     }
 }
