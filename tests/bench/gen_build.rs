@@ -5,12 +5,9 @@
 //! - the built-in example: ≤ 10 ms per build;
 //! - a manifest with 1,000 functions: ≤ 200 ms per build.
 //!
-//! A 1,000-function app does not fit one CloudFormation stack (500 resources; each function
-//! makes a log group, a role and the function, plus a permission per triggering bucket), so
-//! `gen` refuses that manifest (exit 2). That refusal is still timed: parsing, validating and
-//! synthesizing 1,000 functions before refusing is the work the target is about. The largest
-//! manifest of the same shape that `gen` accepts is found by bisection (`gen build --check`:
-//! exit 1 = valid but not built yet, exit 2 = refused) and timed as a full and a no-op build.
+//! Apps of 100, 300 and 1,000 functions (past about 80, `gen build` splits them into a root
+//! and nested stacks): a full and a no-op build each, with the cost per function (growth
+//! should be linear) and the peak memory (target ≤ 100 MiB at 1,000).
 //!
 //! Full builds write every file through a staged temp file and a rename (`workspace::apply`),
 //! so their time depends somewhat on the filesystem under the scratch directory;
@@ -35,6 +32,8 @@ const LARGE_TARGET_MS: f64 = 200.0;
 
 /// Functions in the large manifest.
 const LARGE_FUNCTIONS: usize = 1_000;
+/// The growing apps timed, smallest first (the peak-memory reading relies on that order).
+const SCALING: [usize; 3] = [100, 300, LARGE_FUNCTIONS];
 /// Project name of generated manifests (3–24 lowercase characters).
 const PROJECT: &str = "benchgen";
 /// Data buckets the generated functions read, write and are triggered by.
@@ -91,87 +90,46 @@ fn main() {
         runs(20),
     );
 
-    // (b) 1,000 functions.
-    let large_dir = root.0.join(format!("fn{LARGE_FUNCTIONS}"));
-    fs::create_dir_all(&large_dir).unwrap();
-    let large = large_dir.join("gen.yaml");
-    fs::write(&large, manifest_text(LARGE_FUNCTIONS)).unwrap();
-    let accepted = validity(&large) == Validity::Accepted;
-    let refused = bench_case(
-        &Case {
-            title: &format!(
-                "{LARGE_FUNCTIONS} functions, {}",
-                if accepted {
-                    "full build (output deleted before each run)"
-                } else {
-                    "refused by validation (exit 2, nothing written)"
-                }
-            ),
-            manifest: &large,
-            target_ms: LARGE_TARGET_MS,
-            expect: if accepted { 0 } else { 2 },
-            from_scratch: true,
-        },
-        runs(20),
-    );
-    if accepted {
-        bench_case(
-            &Case {
-                title: &format!("{LARGE_FUNCTIONS} functions, no-op rebuild"),
-                manifest: &large,
-                target_ms: LARGE_TARGET_MS,
-                expect: 0,
-                from_scratch: false,
-            },
-            runs(20),
-        );
-    } else {
-        println!("  why refused:");
-        for line in refused.stderr.lines().take(1) {
-            println!("    {line}");
+    // (b) Growing apps: past about 80 functions gen splits the app into nested stacks.
+    for functions in SCALING {
+        let dir = root.0.join(format!("fn{functions}"));
+        fs::create_dir_all(&dir).unwrap();
+        let manifest = dir.join("gen.yaml");
+        fs::write(&manifest, manifest_text(functions)).unwrap();
+        if validity(&manifest) == Validity::Refused {
+            let out = gen_build(&manifest, &["--check"]);
+            println!(
+                "{functions} functions: refused ({})",
+                first_line(&String::from_utf8_lossy(&out.stderr))
+            );
+            continue;
         }
-        println!();
-
-        // The largest manifest of the same shape that gen accepts.
-        let probe_dir = root.0.join("probe");
-        fs::create_dir_all(&probe_dir).unwrap();
-        let max = largest_valid(&probe_dir.join("gen.yaml"));
-        let next_refusal = {
-            fs::write(probe_dir.join("gen.yaml"), manifest_text(max + 1)).unwrap();
-            let out = gen_build(&probe_dir.join("gen.yaml"), &["--check"]);
-            first_line(&String::from_utf8_lossy(&out.stderr))
+        let target_ms = if functions == LARGE_FUNCTIONS {
+            LARGE_TARGET_MS
+        } else {
+            LARGE_TARGET_MS * functions as f64 / LARGE_FUNCTIONS as f64
         };
-        println!(
-            "largest accepted manifest of this shape: {max} functions ({} refused: {next_refusal})",
-            max + 1
-        );
-        println!();
-        let max_dir = root.0.join(format!("fn{max}"));
-        fs::create_dir_all(&max_dir).unwrap();
-        let max_manifest = max_dir.join("gen.yaml");
-        fs::write(&max_manifest, manifest_text(max)).unwrap();
-        bench_case(
-            &Case {
-                title: &format!(
-                    "{max} functions (largest accepted), full build (output deleted before each run)"
-                ),
-                manifest: &max_manifest,
-                target_ms: LARGE_TARGET_MS,
-                expect: 0,
-                from_scratch: true,
-            },
-            runs(20),
-        );
-        bench_case(
-            &Case {
-                title: &format!("{max} functions (largest accepted), no-op rebuild"),
-                manifest: &max_manifest,
-                target_ms: LARGE_TARGET_MS,
-                expect: 0,
-                from_scratch: false,
-            },
-            runs(20),
-        );
+        for (what, from_scratch) in [
+            ("full build (output deleted before each run)", true),
+            ("no-op rebuild", false),
+        ] {
+            let last = bench_case(
+                &Case {
+                    title: &format!("{functions} functions, {what}"),
+                    manifest: &manifest,
+                    target_ms,
+                    expect: 0,
+                    from_scratch,
+                },
+                runs(10),
+            );
+            println!(
+                "  per function: {:.3} ms; peak memory of the last run: {:.1} MiB (target ≤ 100 MiB at {LARGE_FUNCTIONS})",
+                last.median_ms / functions as f64,
+                last.peak_rss_kib as f64 / 1024.0
+            );
+            println!();
+        }
     }
 }
 
@@ -277,7 +235,9 @@ struct Case<'a> {
 
 /// What the last run of a case printed.
 struct LastRun {
-    stderr: String,
+    median_ms: f64,
+    /// Peak resident memory of the last run's process (KiB, from wait4's rusage).
+    peak_rss_kib: i64,
 }
 
 fn bench_case(case: &Case, runs: usize) -> LastRun {
@@ -356,7 +316,8 @@ fn bench_case(case: &Case, runs: usize) -> LastRun {
     }
     println!();
     LastRun {
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        median_ms: median,
+        peak_rss_kib: children_peak_rss_kib(),
     }
 }
 
@@ -375,26 +336,6 @@ fn validity(manifest: &Path) -> Validity {
         Some(2) => Validity::Refused,
         _ => panic!("gen build --check: unexpected {}", describe(&out)),
     }
-}
-
-/// Bisects the largest function count (of [`manifest_text`]'s shape) that gen accepts; the
-/// 1,000-function manifest is known to be refused.
-fn largest_valid(probe: &Path) -> usize {
-    let accepts = |n: usize| {
-        fs::write(probe, manifest_text(n)).unwrap();
-        validity(probe) == Validity::Accepted
-    };
-    let (mut ok, mut refused) = (1, LARGE_FUNCTIONS);
-    assert!(accepts(ok), "gen refuses a one-function manifest");
-    while refused - ok > 1 {
-        let mid = ok + (refused - ok) / 2;
-        if accepts(mid) {
-            ok = mid;
-        } else {
-            refused = mid;
-        }
-    }
-    ok
 }
 
 /// A manifest with `functions` functions and varied settings: memory, timeout, architecture,
@@ -617,6 +558,15 @@ fn describe(out: &Output) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
+}
+
+/// The largest peak resident memory of any child process waited for so far (KiB). The cases
+/// run smallest first, so after a case it is that case's peak.
+fn children_peak_rss_kib() -> i64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    usage.ru_maxrss
 }
 
 fn first_line(text: &str) -> String {

@@ -254,9 +254,9 @@ fn limit_error(error: GenerateError, source_map: &manifest::SourceMap) -> Error 
         ) => Error::Manifest(vec![
             Diagnostic::new(
                 "functions",
-                format!("the app does not fit one CloudFormation stack: {limit}"),
+                format!("the app exceeds a CloudFormation limit even split into nested stacks: {limit}"),
             )
-            .hint("split the app into several projects (one stack each), e.g. by domain")
+            .hint("each function's own resources move to nested stacks, but what they share (buckets, API routes, IAM, alerts) stays in the root: split the app into several projects, e.g. by domain")
             .at(source_map.key("functions")),
         ]),
         GenerateError::PolicyTooLarge { manifest_path, name, chars, limit, what } => {
