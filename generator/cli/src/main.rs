@@ -453,15 +453,29 @@ fn refuse_conflicts(plan: &ledger::Plan) -> Result<()> {
 /// `gen build: 3 created, …, 2 removed (5 file writes; infra/template.json has 80 resources;
 /// estimated $1.23/month (gen cost))`.
 fn build_summary(plan: &ledger::Plan, output: &stackgen_core::Output, written: usize) -> String {
-    let templates: Vec<String> = output
+    // Nested stacks are summed per directory: a split app has dozens of them.
+    let mut templates: Vec<String> = Vec::new();
+    let mut nested: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
+    for f in output
         .files
         .iter()
         .filter(|f| f.path.starts_with("infra/") && f.path.ends_with(".json"))
-        .map(|f| {
-            let resources = resource_count(&f.contents);
-            format!("{} has {resources} resources", f.path)
-        })
-        .collect();
+    {
+        let resources = resource_count(&f.contents);
+        match f.path.rsplit_once("/nested/") {
+            Some((dir, _)) => {
+                let entry = nested.entry(dir).or_default();
+                entry.0 += 1;
+                entry.1 += resources;
+            }
+            None => templates.push(format!("{} has {resources} resources", f.path)),
+        }
+    }
+    for (dir, (count, resources)) in nested {
+        templates.push(format!(
+            "{dir}/nested/ has {count} nested stacks with {resources} resources"
+        ));
+    }
     let stage = output
         .stage
         .as_ref()
