@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cfn::{
     Import, Intrinsic, LogicalId, MAX_OUTPUTS, MAX_PARAMETERS, MAX_RESOURCES, MAX_TEMPLATE_BYTES,
-    Parameter, ParameterType, Resource, SubRef, Template, TemplateError, Value,
+    Parameter, ParameterType, Resource, SubRef, Template, Value,
 };
 use crate::graph::{StackNode, StackRole, nested_stack_id};
 use crate::model::Model;
@@ -87,7 +87,7 @@ pub(crate) fn split(
     app: StackNode,
     model: &Model,
     previous: &Placement,
-) -> Result<(Vec<StackNode>, Placement), TemplateError> {
+) -> (Vec<StackNode>, Placement) {
     let groups = group_sizes(&app.template);
     let kept: BTreeMap<&str, &str> = previous
         .functions
@@ -103,11 +103,11 @@ pub(crate) fn split(
                 .map(|k| (k.clone(), ROOT.to_owned()))
                 .collect(),
         };
-        return Ok((vec![app], placement));
+        return (vec![app], placement);
     }
     let placement = place(&groups, &kept);
-    let stacks = distribute(app, model, &placement)?;
-    Ok((stacks, placement))
+    let stacks = distribute(app, model, &placement);
+    (stacks, placement)
 }
 
 /// Resources per function group.
@@ -162,11 +162,7 @@ fn place(groups: &BTreeMap<String, usize>, kept: &BTreeMap<&str, &str>) -> Place
 
 /// Moves each function's group into its nested stack and rewrites every reference across the
 /// split into an import the graph links.
-fn distribute(
-    mut app: StackNode,
-    model: &Model,
-    placement: &Placement,
-) -> Result<Vec<StackNode>, TemplateError> {
+fn distribute(mut app: StackNode, model: &Model, placement: &Placement) -> Vec<StackNode> {
     let role_of_part = |part: &str| -> StackRole {
         if part == ROOT {
             StackRole::App
@@ -239,14 +235,15 @@ fn distribute(
     // What each stack imports from which other: (importer, exporter) → ids.
     let mut imports: BTreeMap<(StackRole, StackRole), BTreeSet<LogicalId>> = BTreeMap::new();
     for (role, template) in &mut stacks {
+        let mut noted = |to: &StackRole, target: &LogicalId| {
+            imports
+                .entry((role.clone(), to.clone()))
+                .or_default()
+                .insert(target.clone());
+        };
         for (id, resource) in &mut template.resources {
             for value in resource.properties.values_mut() {
-                rewrite(value, role, &where_is, &mut |to, target| {
-                    imports
-                        .entry((role.clone(), to.clone()))
-                        .or_default()
-                        .insert(target.clone());
-                });
+                rewrite(value, role, &where_is, &mut noted);
             }
             let foreign: Vec<LogicalId> = resource
                 .depends_on
@@ -260,12 +257,7 @@ fn distribute(
             }
         }
         for output in template.outputs.values_mut() {
-            rewrite(&mut output.value, role, &where_is, &mut |to, target| {
-                imports
-                    .entry((role.clone(), to.clone()))
-                    .or_default()
-                    .insert(target.clone());
-            });
+            rewrite(&mut output.value, role, &where_is, &mut noted);
         }
     }
 
@@ -289,17 +281,8 @@ fn distribute(
         let mut resource = Resource::new("AWS::CloudFormation::Stack")
             .prop("TemplateURL", Value::reference(&url))
             .removal(crate::cfn::RemovalPolicy::Delete);
-        if !model.tags.is_empty() {
-            resource = resource.prop(
-                "Tags",
-                Value::List(
-                    model
-                        .tags
-                        .iter()
-                        .map(|(k, v)| crate::map! { "Key" => k.as_str(), "Value" => v.as_str() })
-                        .collect(),
-                ),
-            );
+        if let Some(tags) = crate::constructs::tags(model) {
+            resource = resource.prop("Tags", tags);
         }
         root.add(nested_stack_id(part), resource);
     }
@@ -312,7 +295,6 @@ fn distribute(
         StackRole::Nested { part, .. } => part.clone(),
         StackRole::App | StackRole::Billing => unreachable!("only nested stacks have parts"),
     };
-    // A sibling waits for a sibling unless it reads one of its outputs.
     for (from_role, from_id, to_role, to_id) in lifted {
         let root = &mut stacks[0].1;
         match (&from_role, &to_role) {
@@ -346,6 +328,7 @@ fn distribute(
                         .insert(to_id);
                 }
             }
+            // A sibling waits for a sibling, unless it reads one of its outputs.
             (a, b) => {
                 if !imports_from(a, b) {
                     let b_id = nested_stack_id(&part_name(b));
@@ -359,13 +342,10 @@ fn distribute(
         }
     }
 
-    let mut out = Vec::new();
     let mut stacks = stacks.into_iter();
     let (_, root) = stacks.next().expect("the root comes first");
-    app.template = root;
-    out.push(app.clone());
-    for (role, template) in stacks {
-        out.push(StackNode {
+    let nested: Vec<StackNode> = stacks
+        .map(|(role, template)| StackNode {
             name: model.naming.stack(role.clone()).into_string(),
             template_path: crate::layout::template(stage, &role),
             role,
@@ -373,9 +353,12 @@ fn distribute(
             template,
             policies: Vec::new(),
             known: BTreeMap::new(),
-        });
-    }
-    Ok(out)
+        })
+        .collect();
+    app.template = root;
+    let mut out = vec![app];
+    out.extend(nested);
+    out
 }
 
 /// Whether a (rewritten) resource imports anything from `part`.

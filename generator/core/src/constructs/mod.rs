@@ -56,7 +56,7 @@ pub fn synthesize_placed(model: &Model, previous: &Placement) -> Result<StackGra
     for construct in APP_CONSTRUCTS {
         construct(&mut app);
     }
-    let (mut stacks, placement) = crate::split::split(app.finish(StackRole::App), model, previous)?;
+    let (mut stacks, placement) = crate::split::split(app.finish(StackRole::App), model, previous);
     stacks.extend(OWN_STACKS.iter().filter_map(|own| own(model)));
     Ok(StackGraph::new(stacks)?.with_placement(placement))
 }
@@ -161,15 +161,7 @@ impl<'a> Stack<'a> {
     }
     /// The model's tags as CloudFormation's `[{Key, Value}]` list, or None when there are none.
     pub fn tags(&self) -> Option<Value> {
-        (!self.model.tags.is_empty()).then(|| {
-            Value::List(
-                self.model
-                    .tags
-                    .iter()
-                    .map(|(k, v)| crate::map! { "Key" => k.as_str(), "Value" => v.as_str() })
-                    .collect(),
-            )
-        })
+        tags(self.model)
     }
 
     /// The physical name of a bucket (`key` = [`LOG_BUCKET_KEY`] for the log bucket), as a
@@ -201,6 +193,19 @@ impl<'a> Stack<'a> {
             arn.lit(suffix)
         }
     }
+}
+
+/// The model's tags as CloudFormation's `[{Key, Value}]` list, or None when there are none.
+pub(crate) fn tags(model: &Model) -> Option<Value> {
+    (!model.tags.is_empty()).then(|| {
+        Value::List(
+            model
+                .tags
+                .iter()
+                .map(|(k, v)| crate::map! { "Key" => k.as_str(), "Value" => v.as_str() })
+                .collect(),
+        )
+    })
 }
 
 /// Logical IDs, in one place so that cross-construct references cannot drift.
