@@ -1,8 +1,9 @@
 //! The three cloud commands over the whole app: deploy, diff, destroy.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use crate::build::{Builder, build_function};
+use crate::build::{Builder, build_functions};
 use crate::cloud::{Cloud, Doomed, Regional, SiteObject, StackOutcome, StackRequest};
 use crate::console::{self, Console};
 use crate::protection::{self, Protection};
@@ -54,7 +55,7 @@ fn io(error: stackgen_workspace::WorkspaceError) -> DeployError {
 struct Asset {
     parameter: String,
     key: String,
-    zip: Vec<u8>,
+    zip: Arc<Vec<u8>>,
 }
 
 fn build_assets(
@@ -68,7 +69,12 @@ fn build_assets(
     if plan.functions.is_empty() {
         return Ok(Vec::new());
     }
-    let builder = builder.resolve();
+    // Looking for cargo-lambda runs it: not when nothing is built.
+    let builder = if prebuilt.is_some() {
+        builder
+    } else {
+        builder.resolve()
+    };
     match prebuilt {
         Some(dir) => console.line(&format!(
             "Taking {} function(s) prebuilt from {}:",
@@ -84,21 +90,32 @@ fn build_assets(
             }
         )),
     }
-    let functions_dir = project.path(layout::FUNCTIONS);
+    let paths: Vec<std::path::PathBuf> = match prebuilt {
+        Some(dir) => plan
+            .functions
+            .iter()
+            .map(|f| dir.join(&f.crate_name).join("bootstrap"))
+            .collect(),
+        None => build_functions(&project.path(layout::FUNCTIONS), &plan.functions, builder)?,
+    };
     let mut built = Vec::new();
-    for function in &plan.functions {
-        let bootstrap = match prebuilt {
-            Some(dir) => prebuilt_bootstrap(dir, function)?,
-            None => build_function(&functions_dir, function, builder)?,
-        };
+    // Identical executables (a shared prebuilt one) are zipped once and share the zip.
+    let mut zips: BTreeMap<String, (String, Arc<Vec<u8>>)> = BTreeMap::new();
+    for (function, path) in plan.functions.iter().zip(paths) {
+        let bootstrap = read_bootstrap(&path, function, prebuilt.is_some())?;
         let info = assets::check_binary(&bootstrap, function.architecture).map_err(|e| {
             DeployError::Build {
                 function: function.key.to_string(),
                 message: format!("its bootstrap {e}"),
             }
         })?;
-        let zip = assets::lambda_zip(&bootstrap);
-        let key = assets::code_key(&zip);
+        let (key, zip) = zips
+            .entry(stackgen_core::ledger::sha256_hex(&bootstrap))
+            .or_insert_with(|| {
+                let zip = assets::lambda_zip(&bootstrap);
+                (assets::code_key(&zip), Arc::new(zip))
+            })
+            .clone();
         console.line(&format!(
             "  {:<16} bootstrap {:.1} MB, {}, zip {:.1} MB -> {key}",
             function.crate_name,
@@ -116,18 +133,23 @@ fn build_assets(
     Ok(built)
 }
 
-/// `<dir>/<crate>/bootstrap`, as `gen deploy --prebuilt DIR` takes it.
-fn prebuilt_bootstrap(
-    dir: &std::path::Path,
+/// A function's executable: built, or `<dir>/<crate>/bootstrap` as `gen deploy --prebuilt
+/// DIR` takes it.
+fn read_bootstrap(
+    path: &std::path::Path,
     function: &deploy::FunctionAsset,
+    prebuilt: bool,
 ) -> Result<Vec<u8>, DeployError> {
-    let path = dir.join(&function.crate_name).join("bootstrap");
-    std::fs::read(&path).map_err(|e| DeployError::Build {
+    std::fs::read(path).map_err(|e| DeployError::Build {
         function: function.key.to_string(),
-        message: format!(
-            "reading the prebuilt {}: {e}\n  = hint: --prebuilt DIR takes DIR/<crate>/bootstrap for every function crate; build them (e.g. `cargo lambda build --release --lambda-dir DIR`) or leave out --prebuilt",
-            path.display()
-        ),
+        message: if prebuilt {
+            format!(
+                "reading the prebuilt {}: {e}\n  = hint: --prebuilt DIR takes DIR/<crate>/bootstrap for every function crate; build them (e.g. `cargo lambda build --release --lambda-dir DIR`) or leave out --prebuilt",
+                path.display()
+            )
+        } else {
+            format!("reading {}: {e}", path.display())
+        },
     })
 }
 
@@ -399,7 +421,7 @@ async fn upload_assets(
             continue;
         }
         if regional
-            .upload(&bucket, &asset.key, asset.zip.clone(), "application/zip")
+            .upload(&bucket, &asset.key, asset.zip.to_vec(), "application/zip")
             .await?
         {
             uploaded += 1;

@@ -1,7 +1,10 @@
-//! Building each function crate into the `bootstrap` Lambda runs: cargo-lambda when the user
-//! has it (it can cross-compile, e.g. arm64 with zig), else plain cargo for the host.
-//! One crate at a time (`-p`), because every crate's binary is named `bootstrap`.
+//! Building the function crates into the executables Lambda runs as `bootstrap`: cargo-lambda
+//! when the user has it (it can cross-compile, e.g. arm64 with zig), else plain cargo for the
+//! host. Each crate's binary is named after the crate, so all of them build in one cargo
+//! invocation (shared dependencies compiled once, crates in parallel); the zip names it
+//! `bootstrap`.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -57,118 +60,189 @@ fn host_architecture() -> Option<Architecture> {
     }
 }
 
-fn failure(function: &FunctionAsset, message: impl Into<String>) -> DeployError {
+/// A build failure of the listed functions (`crate` names when cargo said which failed).
+fn failure_of(crates: &[&str], message: impl Into<String>) -> DeployError {
+    let function = match crates {
+        [one] => (*one).to_owned(),
+        many if many.len() <= 5 => many.join("`, `"),
+        many => format!("{}`, …, `{}", many[..3].join("`, `"), many[many.len() - 1]),
+    };
     DeployError::Build {
-        function: function.key.to_string(),
+        function,
         message: message.into(),
     }
 }
 
-/// Builds `function` (release) and returns its `bootstrap` bytes. Cargo's own output goes
-/// to stderr, so the user sees compile errors as cargo prints them.
-pub fn build_function(
+fn failure(function: &FunctionAsset, message: impl Into<String>) -> DeployError {
+    failure_of(&[function.crate_name.as_str()], message)
+}
+
+/// Builds `functions` (release) and returns each one's executable's path, in their order
+/// (read one at a time: a thousand functions' binaries need not be in memory at once). Cargo's
+/// own output goes to stderr, so the user sees compile errors as cargo prints them.
+pub fn build_functions(
     functions_dir: &Path,
-    function: &FunctionAsset,
+    functions: &[FunctionAsset],
     builder: Builder,
-) -> Result<Vec<u8>, DeployError> {
+) -> Result<Vec<PathBuf>, DeployError> {
+    let Some(first) = functions.first() else {
+        return Ok(Vec::new());
+    };
     // Absolute: the builders run inside the workspace, and paths passed to them must not be
     // read relative to it.
-    let functions_dir = &std::path::absolute(functions_dir).map_err(|e| {
-        failure(
-            function,
-            format!("locating {}: {e}", functions_dir.display()),
-        )
-    })?;
-    let native = host_architecture() == Some(function.architecture);
-    let path = match builder {
-        Builder::CargoLambda => build_with_cargo_lambda(functions_dir, function, native)?,
+    let functions_dir = &std::path::absolute(functions_dir)
+        .map_err(|e| failure(first, format!("locating {}: {e}", functions_dir.display())))?;
+    let host = host_architecture();
+    let mut paths: BTreeMap<&str, PathBuf> = BTreeMap::new();
+    match builder {
+        Builder::CargoLambda => {
+            // One build per architecture: cargo-lambda targets one at a time.
+            for architecture in [Architecture::X86_64, Architecture::Arm64] {
+                let group: Vec<&FunctionAsset> = functions
+                    .iter()
+                    .filter(|f| f.architecture == architecture)
+                    .collect();
+                if !group.is_empty() {
+                    let native = host == Some(architecture);
+                    paths.extend(build_with_cargo_lambda(
+                        functions_dir,
+                        &group,
+                        architecture,
+                        native,
+                    )?);
+                }
+            }
+        }
         Builder::Cargo | Builder::Auto => {
-            if !native {
+            if let Some(foreign) = functions.iter().find(|f| host != Some(f.architecture)) {
                 return Err(failure(
-                    function,
+                    foreign,
                     format!(
                         "its architecture is {:?}, which this machine cannot build with plain cargo\n  = hint: install cargo-lambda (it cross-compiles with zig), or set `architecture: x86_64` for it in gen.yaml",
-                        function.architecture
+                        foreign.architecture
                     ),
                 ));
             }
-            build_with_cargo(functions_dir, function)?
+            let all: Vec<&FunctionAsset> = functions.iter().collect();
+            paths = build_with_cargo(functions_dir, &all)?;
         }
-    };
-    std::fs::read(&path).map_err(|e| failure(function, format!("reading {}: {e}", path.display())))
+    }
+    functions
+        .iter()
+        .map(|function| {
+            paths.remove(function.crate_name.as_str()).ok_or_else(|| {
+                failure(
+                    function,
+                    format!(
+                        "the build left no `{}` executable for it",
+                        function.crate_name
+                    ),
+                )
+            })
+        })
+        .collect()
 }
 
-fn build_with_cargo(
+/// `cargo build --release -p A -p B …`; each crate's executable by crate name, as cargo
+/// reports it (it honours CARGO_TARGET_DIR and .cargo/config).
+fn build_with_cargo<'f>(
     functions_dir: &Path,
-    function: &FunctionAsset,
-) -> Result<PathBuf, DeployError> {
-    let output = Command::new(cargo())
-        .args([
-            "build",
-            "--release",
-            "--message-format=json-render-diagnostics",
-            "-p",
-        ])
-        .arg(&function.crate_name)
+    functions: &[&'f FunctionAsset],
+) -> Result<BTreeMap<&'f str, PathBuf>, DeployError> {
+    let crates: Vec<&str> = functions.iter().map(|f| f.crate_name.as_str()).collect();
+    let mut command = Command::new(cargo());
+    command.args([
+        "build",
+        "--release",
+        "--message-format=json-render-diagnostics",
+    ]);
+    for name in &crates {
+        command.args(["-p", name]);
+    }
+    let output = command
         .current_dir(functions_dir)
         .stdin(Stdio::null())
         .stderr(Stdio::inherit())
         .output()
         .map_err(|e| {
-            failure(
-                function,
+            failure_of(
+                &crates,
                 format!("running cargo: {e}\n  = hint: install Rust (https://rustup.rs)"),
             )
         })?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let messages: Vec<serde_json::Value> = stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect();
     if !output.status.success() {
-        return Err(failure(
-            function,
-            format!(
-                "`cargo build --release -p {}` failed (its errors are above)",
-                function.crate_name
-            ),
+        let failed = failed_crates(&messages, &crates);
+        return Err(failure_of(
+            if failed.is_empty() { &crates } else { &failed },
+            "`cargo build --release` failed (its errors are above)",
         ));
     }
-    // Cargo says where it put the executable (it honours CARGO_TARGET_DIR and .cargo/config).
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    stdout
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "bootstrap")
-        .filter(|m| {
-            m["manifest_path"]
-                .as_str()
-                .and_then(|p| {
-                    Path::new(p)
-                        .parent()?
-                        .file_name()?
-                        .to_str()
-                        .map(str::to_owned)
-                })
-                .is_some_and(|dir| dir == function.crate_name)
+    Ok(functions
+        .iter()
+        .filter_map(|function| {
+            let name = function.crate_name.as_str();
+            messages
+                .iter()
+                .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == name)
+                .filter(|m| crate_dir(m["manifest_path"].as_str()) == Some(name))
+                .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+                .map(|path| (name, path))
         })
-        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
-        .ok_or_else(|| failure(function, "cargo built no `bootstrap` executable for it"))
+        .collect())
 }
 
-fn build_with_cargo_lambda(
+/// The directory name of a crate's manifest path: the crate's name in a generated workspace.
+fn crate_dir(manifest_path: Option<&str>) -> Option<&str> {
+    Path::new(manifest_path?).parent()?.file_name()?.to_str()
+}
+
+/// The crates cargo reported errors in (`compiler-message` of level `error`).
+fn failed_crates<'c>(messages: &[serde_json::Value], crates: &[&'c str]) -> Vec<&'c str> {
+    crates
+        .iter()
+        .copied()
+        .filter(|name| {
+            messages.iter().any(|m| {
+                m["reason"] == "compiler-message"
+                    && m["message"]["level"] == "error"
+                    && crate_dir(m["manifest_path"].as_str()) == Some(*name)
+            })
+        })
+        .collect()
+}
+
+/// `cargo lambda build --release -p A -p B … --lambda-dir DIR`, which leaves each binary as
+/// `DIR/<binary>/bootstrap`.
+fn build_with_cargo_lambda<'f>(
     functions_dir: &Path,
-    function: &FunctionAsset,
+    functions: &[&'f FunctionAsset],
+    architecture: Architecture,
     native: bool,
-) -> Result<PathBuf, DeployError> {
-    // A directory of its own: every crate's binary is `bootstrap`, so outputs would collide.
-    let lambda_dir = functions_dir
-        .join("target")
-        .join("stackgen-lambda")
-        .join(&function.crate_name);
+) -> Result<BTreeMap<&'f str, PathBuf>, DeployError> {
+    let crates: Vec<&str> = functions.iter().map(|f| f.crate_name.as_str()).collect();
+    let lambda_dir =
+        functions_dir
+            .join("target")
+            .join("stackgen-lambda")
+            .join(match architecture {
+                Architecture::X86_64 => "x86_64",
+                Architecture::Arm64 => "arm64",
+            });
     let _ = std::fs::remove_dir_all(&lambda_dir);
     let mut command = Command::new(cargo());
+    command.args(["lambda", "build", "--release"]);
+    for name in &crates {
+        command.args(["-p", name]);
+    }
     command
-        .args(["lambda", "build", "--release", "-p"])
-        .arg(&function.crate_name)
         .arg("--lambda-dir")
         .arg(&lambda_dir)
-        .arg(match function.architecture {
+        .arg(match architecture {
             Architecture::X86_64 => "--x86-64",
             Architecture::Arm64 => "--arm64",
         });
@@ -182,28 +256,43 @@ fn build_with_cargo_lambda(
         .stdout(Stdio::inherit())
         .stderr(Stdio::inherit())
         .status()
-        .map_err(|e| failure(function, format!("running cargo lambda: {e}")))?;
+        .map_err(|e| failure_of(&crates, format!("running cargo lambda: {e}")))?;
     if !status.success() {
-        return Err(failure(
-            function,
-            format!(
-                "`cargo lambda build --release -p {}` failed (its errors are above)\n  = hint: `gen deploy --builder cargo` builds with plain cargo",
-                function.crate_name
-            ),
+        return Err(failure_of(
+            &crates,
+            "`cargo lambda build --release` failed (its errors are above)\n  = hint: `gen deploy --builder cargo` builds with plain cargo",
         ));
     }
-    walkdir::WalkDir::new(&lambda_dir)
-        .into_iter()
-        .filter_map(Result::ok)
-        .find(|e| e.file_type().is_file() && e.file_name() == "bootstrap")
-        .map(|e| e.into_path())
-        .ok_or_else(|| {
-            failure(
-                function,
-                format!(
-                    "cargo lambda left no bootstrap under {}",
-                    lambda_dir.display()
-                ),
-            )
+    Ok(functions
+        .iter()
+        .map(|f| {
+            let name = f.crate_name.as_str();
+            (name, lambda_dir.join(name).join("bootstrap"))
         })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_failed_batch_names_the_crates_cargo_reported_errors_in() {
+        let messages = [
+            json!({"reason": "compiler-message", "manifest_path": "/w/functions/b/Cargo.toml",
+                   "message": {"level": "error"}}),
+            json!({"reason": "compiler-message", "manifest_path": "/w/functions/a/Cargo.toml",
+                   "message": {"level": "warning"}}),
+            json!({"reason": "compiler-artifact", "manifest_path": "/w/functions/c/Cargo.toml"}),
+        ];
+        assert_eq!(failed_crates(&messages, &["a", "b", "c"]), ["b"]);
+        let error = failure_of(&["b"], "failed");
+        assert_eq!(error.to_string(), "building function `b`: failed");
+        let many = failure_of(&["a", "b", "c", "d", "e", "f"], "failed");
+        assert_eq!(
+            many.to_string(),
+            "building function `a`, `b`, `c`, …, `f`: failed"
+        );
+    }
 }
