@@ -47,6 +47,13 @@ moto's server starts. Each one says which AWS behaviour it restores.
      paths) or is InvalidationBatchAlreadyExists (other paths; moto made another);
      a path not starting with "/" is InvalidArgument; ListInvalidations of a
      distribution that does not exist is NoSuchDistribution (moto: an empty list).
+ 10. Nested stacks (AWS::CloudFormation::Stack): Fn::GetAtt <stack>.Outputs.<Name>
+     gives the nested stack's output (moto had no attribute at all: HTTP 500);
+     the resource's physical ID (Ref, ListStackResources) is the nested stack's
+     ID, and DescribeStacks gives a nested stack its ParentId and RootId (moto:
+     its name, and neither); a changed nested stack is updated in place (same
+     ID, only its changed resources touched) where moto deleted and re-created
+     it (which also failed on the resources DeletionPolicy Retain had kept).
 
 Types moto still ignores (e.g. BucketPolicy, Alarm, MetricFilter, Stage,
 Authorizer, GatewayResponse, Subscription, TopicPolicy) stay ignored.
@@ -1203,6 +1210,82 @@ cloudfront_models.Invalidation.__init__ = _invalidation_init  # type: ignore[met
 CloudFrontBackend.create_invalidation = _create_invalidation  # type: ignore[method-assign]
 CloudFrontBackend.get_invalidation = _get_invalidation  # type: ignore[method-assign]
 CloudFrontBackend.list_invalidations = _list_invalidations  # type: ignore[method-assign]
+
+
+
+# ---------------------------------------------------------------------------
+# 10. nested stacks
+
+
+def _stack_get_cfn_attribute(self: Stack, attribute_name: str) -> Any:
+    """Fn::GetAtt of a nested stack: `Outputs.<Name>` is that output's value (AWS's
+    documented attribute; a name the nested stack does not output is a
+    ValidationError). moto's Stack had no get_cfn_attribute (HTTP 500)."""
+    if attribute_name.startswith("Outputs."):
+        name = attribute_name[len("Outputs."):]
+        if name not in (self.template_dict.get("Outputs") or {}):
+            raise ValidationError(message=f"Template error: stack {self.name} has no output {name}")
+        return self.output_map[name].value
+    raise ValidationError(message=f"Template error: resource {self.name} has no attribute {attribute_name}")
+
+
+_original_stack_create = Stack.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+
+def _nested_stack_create(cls: type[Stack], resource_name: str, cloudformation_json: Json,
+                         account_id: str, region_name: str, **kwargs: Any) -> Stack:
+    """A nested stack knows its parent and root (DescribeStacks' ParentId and
+    RootId: the root is the parent's root when the parent is itself nested)."""
+    nested = _original_stack_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    parent_id = kwargs.get("StackId")
+    if parent_id:
+        backend = cfn_models.cloudformation_backends[account_id][region_name]
+        parent = backend.stacks.get(parent_id)
+        nested.parent_id = parent_id  # type: ignore[attr-defined]
+        nested.root_id = getattr(parent, "root_id", None) or parent_id  # type: ignore[attr-defined]
+    return nested
+
+
+def _nested_stack_update(cls: type[Stack], original_resource: Stack, new_resource_name: str,
+                         cloudformation_json: Json, account_id: str, region_name: str) -> Stack:
+    """A nested stack whose TemplateURL or Parameters changed is updated in place, like
+    UpdateStack: same stack ID, only its changed resources updated, added or removed,
+    the rest untouched. moto deleted the nested stack and created another, which
+    replaced every resource in it and failed on the first one its DeletionPolicy
+    Retain had kept ("The specified log group already exists").
+
+    A parameter counts as changed when its value, the one passed or else the
+    template's Default, differs from before (AWS resolves Defaults the same way)."""
+    stack = original_resource
+    properties = cloudformation_json["Properties"]
+    body = cfn_utils.get_stack_from_s3_url(properties["TemplateURL"], account_id=account_id,
+                                           partition=get_partition(region_name))
+    template = _parse_template(body)
+
+    def values(declared: Json, passed: Json) -> Json:
+        found = {k: v["Default"] for k, v in (declared or {}).items() if "Default" in v}
+        found.update({k: v for k, v in passed.items() if k in (declared or {})})
+        return found
+
+    before = values(stack.template_dict.get("Parameters", {}), stack.resource_map.input_parameters)
+    after = values(template.get("Parameters", {}), properties.get("Parameters", {}))
+    stack.resource_map.input_parameters = before
+    resources = _in_dependency_order(template.get("Resources", {}))
+    stack.resource_map.update(dict(template, Resources=resources), after)
+    stack.template = body
+    stack.template_dict = template
+    stack.parameters = after
+    stack.description = template.get("Description")
+    stack.output_map = stack._create_output_map()
+    stack.status = "UPDATE_COMPLETE"
+    stack._add_stack_event("UPDATE_COMPLETE")
+    return stack
+
+
+Stack.get_cfn_attribute = _stack_get_cfn_attribute  # type: ignore[attr-defined]
+Stack.physical_resource_id = property(lambda self: self.stack_id)  # type: ignore[method-assign,assignment]
+Stack.create_from_cloudformation_json = classmethod(_nested_stack_create)  # type: ignore[method-assign,assignment]
+Stack.update_from_cloudformation_json = classmethod(_nested_stack_update)  # type: ignore[method-assign,assignment]
 
 
 if __name__ == "__main__":
