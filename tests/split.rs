@@ -301,24 +301,3 @@ fn a_corrupt_placement_record_is_refused_before_anything_is_written() {
     assert!(stderr(&output).contains(".gen/placement.json is not a placement record"));
     assert_eq!(tree(dir), before);
 }
-
-#[test]
-fn gen_deploy_refuses_a_split_app_before_any_aws_call() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path();
-    build(dir, &split_manifest(120, &[], &[]));
-    // No endpoint, no credentials: a refusal that reached AWS would fail differently.
-    let output = std::process::Command::new(gen_bin())
-        .args(["deploy", "--yes"])
-        .current_dir(dir)
-        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .output()
-        .unwrap();
-    assert_code(&output, 2);
-    let text = stderr(&output);
-    assert!(
-        text.contains("cannot deploy nested stacks yet") && text.contains("nothing was deployed"),
-        "{text}"
-    );
-}

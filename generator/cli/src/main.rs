@@ -78,6 +78,10 @@ enum Command {
         /// What builds the functions.
         #[arg(long, value_enum, default_value_t = BuilderArg::Auto)]
         builder: BuilderArg,
+        /// Deploy the bootstraps in DIR/<crate>/bootstrap instead of building (e.g. built by
+        /// an earlier CI step); they are checked and zipped as built ones are.
+        #[arg(long, value_name = "DIR", conflicts_with = "builder")]
+        prebuilt: Option<std::path::PathBuf>,
         /// Wait until the hosted site's CloudFront invalidation has completed (by default gen
         /// prints its ID and returns; CloudFront finishes within minutes).
         #[arg(long)]
@@ -205,8 +209,16 @@ fn main() -> ExitCode {
             cloud,
             yes,
             builder,
+            prebuilt,
             wait,
-        } => deploy(&cloud, yes, builder.into(), wait),
+        } => {
+            let config = DeployConfig {
+                wait,
+                prebuilt,
+                ..deploy_config(&cloud, yes, builder.into())
+            };
+            deploy(&cloud, config)
+        }
         Command::Diff { cloud } => diff(&cloud),
         Command::Destroy { cloud, yes } => destroy(&cloud, yes),
         Command::Bootstrap {
@@ -575,20 +587,16 @@ fn deploy_config(cloud: &CloudArgs, yes: bool, builder: Builder) -> DeployConfig
     }
 }
 
-fn deploy(cloud: &CloudArgs, yes: bool, builder: Builder, wait: bool) -> Result<u8> {
+fn deploy(cloud: &CloudArgs, config: DeployConfig) -> Result<u8> {
     // Deploy what gen.yaml says: regenerate first, with gen build's guarantees (no user edit
     // is overwritten; a conflict stops here, before anything reaches AWS).
     let project = project_of(&cloud.manifest);
     let output = compile_for_cloud(cloud, &project)?;
-    let config = BuildConfig {
+    let build = BuildConfig {
         stage: cloud.stage.as_deref(),
         ..BuildConfig::default()
     };
-    build_output(&project, &output, config)?;
-    let config = DeployConfig {
-        wait,
-        ..deploy_config(cloud, yes, builder)
-    };
+    build_output(&project, &output, build)?;
     let (runtime, terminal) = (runtime()?, Terminal::new());
     let report = runtime.block_on(stackgen_deploy::app::deploy_app(
         &project,

@@ -26,6 +26,9 @@ pub struct StackTarget {
     pub template_path: String,
     /// Whether its template takes the assets bucket and code keys as parameters.
     pub needs_assets: bool,
+    /// Every parameter its template declares: CloudFormation refuses a value for any other,
+    /// and a split root declares the code keys only of the functions it holds itself.
+    pub parameters: Vec<String>,
     /// The stacks nested in it (an app split past CloudFormation's limits), in part order.
     pub nested: Vec<NestedTarget>,
 }
@@ -77,6 +80,12 @@ impl StackTarget {
             region: node.region.clone(),
             template_path: node.template_path.clone(),
             needs_assets: node.template.parameters.contains_key(&ids::assets_bucket()),
+            parameters: node
+                .template
+                .parameters
+                .keys()
+                .map(ToString::to_string)
+                .collect(),
             nested,
         }
     }
@@ -89,6 +98,51 @@ impl StackTarget {
     pub fn is_app(&self) -> bool {
         self.role == StackRole::App
     }
+}
+
+/// A nested template as `gen deploy` uploads it: each of `defaults` (its code-key parameters
+/// → the zips' S3 keys) becomes that parameter's `Default`. The parent cannot pass them: a
+/// root stack holds at most 200 parameters, an app of 1,000 functions has 1,000 code keys.
+/// The upload's content hash then changes exactly when the template or one of its own
+/// functions' code does, so the other nested stacks' URLs, hence the stacks, stay unchanged.
+pub fn bind_defaults(
+    template: &str,
+    defaults: &std::collections::BTreeMap<String, String>,
+) -> Result<String, BindError> {
+    let mut value: serde_json::Value =
+        serde_json::from_str(template).map_err(|e| BindError::NotJson(e.to_string()))?;
+    let parameters = value
+        .get_mut("Parameters")
+        .and_then(serde_json::Value::as_object_mut);
+    let mut parameters = match parameters {
+        Some(parameters) => Some(parameters),
+        None if defaults.is_empty() => None,
+        None => {
+            return Err(BindError::NoParameter(
+                defaults.keys().next().cloned().unwrap_or_default(),
+            ));
+        }
+    };
+    for (name, key) in defaults {
+        let parameter = parameters
+            .as_mut()
+            .and_then(|p| p.get_mut(name))
+            .and_then(serde_json::Value::as_object_mut)
+            .ok_or_else(|| BindError::NoParameter(name.clone()))?;
+        parameter.insert("Default".to_owned(), serde_json::Value::String(key.clone()));
+    }
+    let mut text = serde_json::to_string_pretty(&value).expect("a JSON value serialises");
+    text.push('\n');
+    Ok(text)
+}
+
+/// Why a nested template could not be bound (a generated one always can).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum BindError {
+    #[error("the template is not JSON: {0}")]
+    NotJson(String),
+    #[error("the template declares no parameter `{0}`")]
+    NoParameter(String),
 }
 
 /// A function whose code `gen deploy` builds, zips and uploads.
@@ -180,6 +234,24 @@ mod tests {
         let model = crate::load(manifest).unwrap();
         let graph = crate::constructs::synthesize(&model).unwrap();
         DeployPlan::new(&model, &graph)
+    }
+
+    #[test]
+    fn binding_sets_each_code_key_default_and_nothing_else() {
+        let template = r#"{"Parameters": {"B": {"Type": "String"}, "A": {"Type": "String"}}, "Resources": {}}"#;
+        let defaults = [("A".to_owned(), "assets/1.zip".to_owned())].into();
+        let bound = bind_defaults(template, &defaults).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&bound).unwrap();
+        assert_eq!(value["Parameters"]["A"]["Default"], "assets/1.zip");
+        assert!(value["Parameters"]["B"].get("Default").is_none());
+        // Order kept, same input same bytes: the upload's key is its content hash.
+        assert!(bound.find("\"B\"").unwrap() < bound.find("\"A\"").unwrap());
+        assert_eq!(bound, bind_defaults(template, &defaults).unwrap());
+        let missing = [("C".to_owned(), "k".to_owned())].into();
+        assert_eq!(
+            bind_defaults(template, &missing),
+            Err(BindError::NoParameter("C".into()))
+        );
     }
 
     #[test]

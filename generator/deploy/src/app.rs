@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::build::{Builder, build_function};
-use crate::cloud::{Cloud, Doomed, Regional, SiteObject, StackOutcome};
+use crate::cloud::{Cloud, Doomed, Regional, SiteObject, StackOutcome, StackRequest};
 use crate::console::{self, Console};
 use crate::protection::{self, Protection};
 use crate::site::{self, Local, SiteOutputs};
@@ -34,10 +34,14 @@ fn region_of<'a>(stack: &'a StackTarget, config: &'a DeployConfig) -> &'a str {
 }
 
 fn template_text<'a>(output: &'a Output, stack: &StackTarget) -> &'a str {
+    file_text(output, &stack.template_path)
+}
+
+fn file_text<'a>(output: &'a Output, path: &str) -> &'a str {
     output
         .files
         .iter()
-        .find(|f| f.path == stack.template_path)
+        .find(|f| f.path == path)
         .map(|f| f.contents.as_str())
         .expect("every stack's template is a generated file")
 }
@@ -56,26 +60,37 @@ struct Asset {
 fn build_assets(
     project: &Project,
     output: &Output,
-    builder: Builder,
+    config: &DeployConfig,
     console: &dyn Console,
 ) -> Result<Vec<Asset>, DeployError> {
+    let (builder, prebuilt) = (config.builder, config.prebuilt.as_deref());
     let plan = &output.deploy;
     if plan.functions.is_empty() {
         return Ok(Vec::new());
     }
     let builder = builder.resolve();
-    console.line(&format!(
-        "Building {} function(s) for Lambda (release, with {}):",
-        plan.functions.len(),
-        match builder {
-            Builder::CargoLambda => "cargo-lambda",
-            _ => "cargo",
-        }
-    ));
+    match prebuilt {
+        Some(dir) => console.line(&format!(
+            "Taking {} function(s) prebuilt from {}:",
+            plan.functions.len(),
+            dir.display()
+        )),
+        None => console.line(&format!(
+            "Building {} function(s) for Lambda (release, with {}):",
+            plan.functions.len(),
+            match builder {
+                Builder::CargoLambda => "cargo-lambda",
+                _ => "cargo",
+            }
+        )),
+    }
     let functions_dir = project.path(layout::FUNCTIONS);
     let mut built = Vec::new();
     for function in &plan.functions {
-        let bootstrap = build_function(&functions_dir, function, builder)?;
+        let bootstrap = match prebuilt {
+            Some(dir) => prebuilt_bootstrap(dir, function)?,
+            None => build_function(&functions_dir, function, builder)?,
+        };
         let info = assets::check_binary(&bootstrap, function.architecture).map_err(|e| {
             DeployError::Build {
                 function: function.key.to_string(),
@@ -101,6 +116,21 @@ fn build_assets(
     Ok(built)
 }
 
+/// `<dir>/<crate>/bootstrap`, as `gen deploy --prebuilt DIR` takes it.
+fn prebuilt_bootstrap(
+    dir: &std::path::Path,
+    function: &deploy::FunctionAsset,
+) -> Result<Vec<u8>, DeployError> {
+    let path = dir.join(&function.crate_name).join("bootstrap");
+    std::fs::read(&path).map_err(|e| DeployError::Build {
+        function: function.key.to_string(),
+        message: format!(
+            "reading the prebuilt {}: {e}\n  = hint: --prebuilt DIR takes DIR/<crate>/bootstrap for every function crate; build them (e.g. `cargo lambda build --release --lambda-dir DIR`) or leave out --prebuilt",
+            path.display()
+        ),
+    })
+}
+
 /// Builds, uploads and deploys every stack of the app, recording outputs as it goes.
 pub async fn deploy_app(
     project: &Project,
@@ -109,7 +139,6 @@ pub async fn deploy_app(
     console: &dyn Console,
 ) -> Result<DeployReport, DeployError> {
     console::ensure_can_confirm(console, config.yes)?;
-    refuse_nested(output)?;
     if let Some(target) = &output.deploy.site {
         site::check_site_ready(project, target)?;
     }
@@ -132,15 +161,20 @@ pub async fn deploy_app(
             )
             .await?;
     }
-    let assets = build_assets(project, output, config.builder, console)?;
+    let assets = build_assets(project, output, &config, console)?;
     let mut report = DeployReport::default();
     for stack in &output.deploy.stacks {
         let region = region_of(stack, &config);
         let regional = cloud.regional(region);
         let (parameters, assets_bucket) = if stack.needs_assets {
             let bucket_parameter = &output.deploy.assets_bucket_parameter;
-            let (parameters, bucket) =
+            let (mut code_keys, bucket) =
                 upload_assets(&cloud, &regional, &assets, bucket_parameter).await?;
+            let mut parameters =
+                upload_nested(&cloud, &regional, &bucket, output, stack, &code_keys).await?;
+            // Only what the template declares: CloudFormation refuses any other parameter.
+            code_keys.retain(|name, _| stack.parameters.contains(name));
+            parameters.append(&mut code_keys);
             (parameters, Some(bucket))
         } else {
             (BTreeMap::new(), None)
@@ -157,10 +191,13 @@ pub async fn deploy_app(
         let outcome = cloud
             .deploy_stack(
                 &regional,
-                &stack.name,
-                template_text(output, stack),
-                &parameters,
-                assets_bucket.as_deref(),
+                StackRequest {
+                    name: &stack.name,
+                    template: template_text(output, stack),
+                    parameters: &parameters,
+                    assets_bucket: assets_bucket.as_deref(),
+                    has_nested: !stack.nested.is_empty(),
+                },
             )
             .await?;
         for line in outcome_lines(&stack.name, region, &outcome) {
@@ -331,19 +368,6 @@ async fn check_account(cloud: &Cloud<'_>, output: &Output) -> Result<(), DeployE
     }
 }
 
-/// Nested stacks need their templates uploaded and their code keys bound, which the deploy
-/// side does not do yet: say so before touching AWS.
-fn refuse_nested(output: &Output) -> Result<(), DeployError> {
-    match output.deploy.stacks.iter().find(|s| !s.nested.is_empty()) {
-        Some(stack) => Err(DeployError::NestedNotSupported {
-            stack: stack.name.clone(),
-            count: stack.nested.len(),
-            first: stack.nested[0].template_path.clone(),
-        }),
-        None => Ok(()),
-    }
-}
-
 /// A word when `--region` moves the main stack away from gen.yaml's region.
 fn region_note(output: &Output, config: &DeployConfig) -> Option<String> {
     let region = config.region.as_ref()?;
@@ -367,7 +391,13 @@ async fn upload_assets(
     let bucket = cloud.assets_bucket(regional).await?;
     let mut parameters = BTreeMap::new();
     let (mut uploaded, mut present) = (0, 0);
+    let mut seen = std::collections::BTreeSet::new();
     for asset in assets {
+        parameters.insert(asset.parameter.clone(), asset.key.clone());
+        // Functions of the same code share one zip: it is looked up and counted once.
+        if !seen.insert(asset.key.as_str()) {
+            continue;
+        }
         if regional
             .upload(&bucket, &asset.key, asset.zip.clone(), "application/zip")
             .await?
@@ -376,13 +406,67 @@ async fn upload_assets(
         } else {
             present += 1;
         }
-        parameters.insert(asset.parameter.clone(), asset.key.clone());
     }
+    let shared = if seen.len() < assets.len() {
+        format!(
+            " ({} functions, {} distinct zips)",
+            assets.len(),
+            seen.len()
+        )
+    } else {
+        String::new()
+    };
     cloud.console().line(&format!(
-        "Function code: {uploaded} uploaded, {present} already in s3://{bucket}"
+        "Function code: {uploaded} uploaded, {present} already in s3://{bucket}{shared}"
     ));
     parameters.insert(bucket_parameter.to_owned(), bucket.clone());
     Ok((parameters, bucket))
+}
+
+/// Binds each nested template's code keys, uploads it by content hash and returns the
+/// parent's parameters naming the uploads. An unchanged nested stack (its template and its
+/// functions' code) keeps its URL, so CloudFormation leaves it alone.
+async fn upload_nested(
+    cloud: &Cloud<'_>,
+    regional: &Regional,
+    bucket: &str,
+    output: &Output,
+    stack: &StackTarget,
+    code_keys: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, String>, DeployError> {
+    let mut parameters = BTreeMap::new();
+    if stack.nested.is_empty() {
+        return Ok(parameters);
+    }
+    let (mut uploaded, mut present) = (0, 0);
+    for nested in &stack.nested {
+        let defaults: BTreeMap<String, String> = nested
+            .code_key_parameters
+            .iter()
+            .filter_map(|p| Some((p.clone(), code_keys.get(p)?.clone())))
+            .collect();
+        let text = file_text(output, &nested.template_path);
+        let bound = deploy::bind_defaults(text, &defaults)
+            .map_err(|e| DeployError::Io(format!("{}: {e}", nested.template_path)))?;
+        let key = assets::template_key(bound.as_bytes());
+        if regional
+            .upload(bucket, &key, bound.into_bytes(), "application/json")
+            .await?
+        {
+            uploaded += 1;
+        } else {
+            present += 1;
+        }
+        parameters.insert(
+            nested.template_url_parameter.clone(),
+            cloud.object_url(&regional.region, bucket, &key),
+        );
+    }
+    cloud.console().line(&format!(
+        "Nested templates of {}: {uploaded} uploaded, {present} unchanged in s3://{bucket}",
+        stack.name
+    ));
+    Ok(parameters)
 }
 
 /// What `gen deploy` says of a stack once its change set is dealt with: how it went, then
@@ -460,8 +544,66 @@ pub async fn diff_app(
             ));
             console.line(difference.render().trim_end_matches('\n'));
         }
+        for nested in &stack.nested {
+            differs |= diff_nested(&regional, output, stack, nested, console).await?;
+        }
     }
     Ok(differs)
+}
+
+/// One nested stack's part of `gen diff`: its local template against the one deployed in
+/// the parent's nested stack resource. The code keys gen deploy bound as defaults are code,
+/// not template: they do not count.
+async fn diff_nested(
+    regional: &Regional,
+    output: &Output,
+    parent: &StackTarget,
+    nested: &deploy::NestedTarget,
+    console: &dyn Console,
+) -> Result<bool, DeployError> {
+    let local: serde_json::Value = serde_json::from_str(file_text(output, &nested.template_path))
+        .expect("generated templates are JSON");
+    let head = format!(
+        "  Nested stack {} ({})",
+        nested.resource_id, nested.template_path
+    );
+    let deployed = match regional
+        .nested_stack_id(&parent.name, &nested.resource_id)
+        .await?
+    {
+        Some(id) => regional.deployed_template(&id).await?,
+        None => None,
+    };
+    let Some(deployed) = deployed else {
+        let count = local["Resources"].as_object().map_or(0, |r| r.len());
+        console.line(&format!(
+            "{head}: not deployed; gen deploy would create its {count} resources"
+        ));
+        return Ok(true);
+    };
+    let Ok(mut deployed) = serde_json::from_str::<serde_json::Value>(&deployed) else {
+        console.line(&format!("{head}: the deployed template is not JSON"));
+        return Ok(true);
+    };
+    diff::unbind_defaults(&mut deployed, &nested.code_key_parameters);
+    let difference = diff::diff(&deployed, &local);
+    if difference.is_empty() {
+        console.line(&format!("{head}: no differences"));
+        return Ok(false);
+    }
+    console.line(&format!(
+        "{head}: {} resource(s) differ (deployed -> local):",
+        difference.resources.len()
+    ));
+    console.line(
+        &difference
+            .render()
+            .lines()
+            .map(|line| format!("  {line}"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    );
+    Ok(true)
 }
 
 /// What `gen destroy` did.
@@ -495,7 +637,17 @@ pub async fn destroy_app(
     for stack in output.deploy.stacks.iter().rev() {
         let region = region_of(stack, &config).to_owned();
         let regional = cloud.regional(&region);
-        if let Some(d) = cloud.inspect_for_destroy(&regional, &stack.name).await? {
+        if let Some(mut d) = cloud.inspect_for_destroy(&regional, &stack.name).await? {
+            // Deleting the parent deletes its nested stacks: what they keep is kept too.
+            for nested in &stack.nested {
+                if let Some(id) = regional
+                    .nested_stack_id(&stack.name, &nested.resource_id)
+                    .await?
+                    && let Some(inner) = cloud.inspect_for_destroy(&regional, &id).await?
+                {
+                    d.retained.extend(inner.retained);
+                }
+            }
             doomed.push((stack, region, d));
         }
     }
@@ -670,6 +822,7 @@ mod tests {
             region: region.to_owned(),
             template_path: "infra/template.json".to_owned(),
             needs_assets: false,
+            parameters: Vec::new(),
             nested: Vec::new(),
         };
         let (billing, main) = (

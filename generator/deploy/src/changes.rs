@@ -150,14 +150,25 @@ pub fn warnings(changes: &[ResourceChange]) -> Vec<String> {
     warnings
 }
 
+/// The changes a change set makes inside one nested stack (`IncludeNestedStacks`): the
+/// parent's line for the nested stack says only that it changes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NestedChanges {
+    /// The parent's `AWS::CloudFormation::Stack` resource.
+    pub logical_id: String,
+    pub changes: Vec<ResourceChange>,
+}
+
 /// What `gen deploy` shows of a change set before asking: a header with the tally
 /// (`Stack app (us-east-1, update): 0 to add, 1 to modify, 0 to remove`), the changes (one
-/// entry, a line each), then the warnings.
+/// entry, a line each), each nested stack's changes under its own header, then the warnings
+/// (a nested stack's named after it).
 pub fn report(
     stack: &str,
     region: &str,
     creating: bool,
     changes: &[ResourceChange],
+    nested: &[NestedChanges],
 ) -> Vec<String> {
     let mut lines = vec![
         format!(
@@ -167,9 +178,28 @@ pub fn report(
         ),
         render(changes).trim_end_matches('\n').to_owned(),
     ];
+    let mut sorted: Vec<&NestedChanges> = nested.iter().collect();
+    sorted.sort_by(|a, b| a.logical_id.cmp(&b.logical_id));
+    for stack in &sorted {
+        lines.push(format!(
+            "  Nested stack {}: {}",
+            stack.logical_id,
+            tally(&stack.changes)
+        ));
+        lines.extend(
+            render(&stack.changes)
+                .lines()
+                .map(|line| format!("  {line}")),
+        );
+    }
     lines.extend(
         warnings(changes)
             .into_iter()
+            .chain(sorted.iter().flat_map(|stack| {
+                warnings(&stack.changes)
+                    .into_iter()
+                    .map(move |w| format!("{w} (in nested stack {})", stack.logical_id))
+            }))
             .map(|warning| format!("  WARNING: {warning}")),
     );
     lines
@@ -277,7 +307,7 @@ mod tests {
                 Replacement::Yes,
             ),
         ];
-        let lines = report("app", "eu-west-1", false, &changes);
+        let lines = report("app", "eu-west-1", false, &changes, &[]);
         assert_eq!(
             lines[0],
             "Stack app (eu-west-1, update): 1 to add, 1 to modify, 0 to remove"
@@ -285,12 +315,50 @@ mod tests {
         assert_eq!(lines[1], render(&changes).trim_end());
         assert_eq!(lines.len(), 3);
         assert!(lines[2].starts_with("  WARNING: AWS::S3::Bucket Uploads would be REPLACED"));
-        let new = report("app", "eu-west-1", true, &changes[..1]);
+        let new = report("app", "eu-west-1", true, &changes[..1], &[]);
         assert_eq!(
             new,
             [
                 "Stack app (eu-west-1, new): 1 to add, 0 to modify, 0 to remove",
                 "  + AWS::Lambda::Function  Thumbnail",
+            ]
+        );
+    }
+
+    #[test]
+    fn each_nested_stack_s_changes_come_under_its_own_header() {
+        let root = [change(
+            Action::Modify,
+            "StackFunctionsA",
+            "AWS::CloudFormation::Stack",
+            Replacement::No,
+        )];
+        let nested = [NestedChanges {
+            logical_id: "StackFunctionsA".into(),
+            changes: vec![
+                change(
+                    Action::Add,
+                    "FunctionNew",
+                    "AWS::Lambda::Function",
+                    Replacement::Unknown,
+                ),
+                change(
+                    Action::Remove,
+                    "FunctionOldLogs",
+                    "AWS::Logs::LogGroup",
+                    Replacement::Unknown,
+                ),
+            ],
+        }];
+        assert_eq!(
+            report("app", "eu-west-1", false, &root, &nested),
+            [
+                "Stack app (eu-west-1, update): 0 to add, 1 to modify, 0 to remove",
+                "  ~ AWS::CloudFormation::Stack  StackFunctionsA",
+                "  Nested stack StackFunctionsA: 1 to add, 0 to modify, 1 to remove",
+                "    + AWS::Lambda::Function  FunctionNew",
+                "    - AWS::Logs::LogGroup    FunctionOldLogs",
+                "  WARNING: AWS::Logs::LogGroup FunctionOldLogs would be REMOVED from the stack (deleted unless its DeletionPolicy retains it) (in nested stack StackFunctionsA)",
             ]
         );
     }

@@ -27,6 +27,7 @@ use s3::error::SdkError;
 use crate::console::Console;
 use crate::status::{self, Goal, StackStatus};
 use crate::{DeployConfig, DeployError};
+pub use change_set::StackRequest;
 use error::{
     CREATE_STACK, DELETE_STACK, DESCRIBE_STACK_RESOURCES, DESCRIBE_STACKS, GET_CALLER_IDENTITY,
     GET_TEMPLATE, HEAD_OBJECT, PUT_OBJECT, SET_STACK_POLICY, UPDATE_TERMINATION_PROTECTION,
@@ -166,7 +167,7 @@ impl<'c> Cloud<'c> {
     }
 
     /// The URL CloudFormation fetches an uploaded template from.
-    fn object_url(&self, region: &str, bucket: &str, key: &str) -> String {
+    pub(crate) fn object_url(&self, region: &str, bucket: &str, key: &str) -> String {
         match self.sdk.endpoint_url() {
             Some(endpoint) => format!("{}/{bucket}/{key}", endpoint.trim_end_matches('/')),
             None => format!("https://{bucket}.s3.{region}.amazonaws.com/{key}"),
@@ -302,6 +303,31 @@ impl Regional {
             .await
             .map_err(|e| classify(PUT_OBJECT, &self.endpoint, e))?;
         Ok(true)
+    }
+
+    /// The stack ID of the nested stack `logical_id` of the deployed `parent`, if both exist.
+    pub async fn nested_stack_id(
+        &self,
+        parent: &str,
+        logical_id: &str,
+    ) -> Result<Option<String>, DeployError> {
+        match self
+            .cfn
+            .describe_stack_resources()
+            .stack_name(parent)
+            .logical_resource_id(logical_id)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out
+                .stack_resources()
+                .first()
+                .and_then(|r| r.physical_resource_id())
+                .filter(|id| !id.is_empty())
+                .map(str::to_owned)),
+            Err(e) if is_missing_stack(&e) => Ok(None),
+            Err(e) => Err(classify(DESCRIBE_STACK_RESOURCES, &self.endpoint, e)),
+        }
     }
 
     pub async fn deployed_template(&self, stack: &str) -> Result<Option<String>, DeployError> {

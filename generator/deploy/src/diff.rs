@@ -103,6 +103,18 @@ impl TemplateDiff {
     }
 }
 
+/// Removes the `Default` gen deploy gave each of `parameters` in a deployed nested
+/// template (see `stackgen_core::deploy::bind_defaults`), so that only template edits differ.
+pub fn unbind_defaults(template: &mut J, parameters: &[String]) {
+    if let Some(declared) = template.get_mut("Parameters").and_then(J::as_object_mut) {
+        for name in parameters {
+            if let Some(parameter) = declared.get_mut(name).and_then(J::as_object_mut) {
+                parameter.remove("Default");
+            }
+        }
+    }
+}
+
 /// Compact JSON, cut short so one line stays readable.
 fn show(value: Option<&J>) -> String {
     const MAX: usize = 100;
@@ -259,6 +271,23 @@ pub fn retained(template: &J) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_code_keys_gen_deploy_bound_are_not_template_differences() {
+        let local =
+            json!({"Parameters": {"CodeKey": {"Type": "String"}, "Other": {"Type": "String"}}});
+        let mut deployed = json!({"Parameters": {
+            "CodeKey": {"Type": "String", "Default": "assets/1.zip"},
+            "Other": {"Type": "String", "Default": "x"}
+        }});
+        unbind_defaults(&mut deployed, &["CodeKey".to_owned()]);
+        assert_eq!(
+            deployed["Parameters"]["CodeKey"],
+            local["Parameters"]["CodeKey"]
+        );
+        // Only gen's own bindings go: any other default is a real difference.
+        assert_eq!(deployed["Parameters"]["Other"]["Default"], "x");
+    }
     use serde_json::json;
 
     fn template(resources: J) -> J {

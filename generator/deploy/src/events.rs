@@ -21,6 +21,43 @@ pub struct Progress {
     done: HashSet<String>,
     /// `type logical-id: reason` of each resource that failed, in order.
     failures: Vec<String>,
+    /// Nested stacks that failed: their own events hold the cause, not the parent's.
+    failed_nested: Vec<FailedNested>,
+}
+
+/// A nested stack resource that failed, by its logical ID in the parent and its stack ID.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FailedNested {
+    pub logical_id: String,
+    pub stack_id: String,
+}
+
+const STACK_TYPE: &str = "AWS::CloudFormation::Stack";
+
+/// Whether the event is about the stack it belongs to (not a resource in it; a nested
+/// stack is a resource of its parent).
+fn is_own(event: &StackEvent) -> bool {
+    event.resource_type() == Some(STACK_TYPE)
+        && match (event.stack_id(), event.physical_resource_id()) {
+            (Some(stack), Some(physical)) => stack == physical,
+            // Without IDs (endpoints that leave them out): by name.
+            _ => event
+                .stack_name()
+                .is_none_or(|name| Some(name) == event.logical_resource_id()),
+        }
+}
+
+/// The events of a stack's latest operation, from its start (`CREATE_IN_PROGRESS` or
+/// `UPDATE_IN_PROGRESS` of the stack itself) on; `events` oldest first.
+pub fn last_operation(events: &[StackEvent]) -> &[StackEvent] {
+    let start = events.iter().rposition(|e| {
+        is_own(e)
+            && matches!(
+                e.resource_status().map(|s| s.as_str()),
+                Some("CREATE_IN_PROGRESS" | "UPDATE_IN_PROGRESS" | "DELETE_IN_PROGRESS")
+            )
+    });
+    &events[start.unwrap_or(0)..]
 }
 
 impl Progress {
@@ -29,6 +66,7 @@ impl Progress {
             total,
             done: HashSet::new(),
             failures: Vec::new(),
+            failed_nested: Vec::new(),
         }
     }
 
@@ -40,6 +78,33 @@ impl Progress {
 
     pub fn failures(&self) -> &[String] {
         &self.failures
+    }
+
+    pub fn failed_nested(&self) -> &[FailedNested] {
+        &self.failed_nested
+    }
+
+    /// Puts the failures among a failed nested stack's own `events` (oldest first) right
+    /// after the parent's line for it, which says only "Embedded stack … was not
+    /// successfully created".
+    pub fn explain_nested(&mut self, logical_id: &str, events: &[StackEvent]) {
+        let mut inner = Progress::new(0);
+        for event in last_operation(events) {
+            inner.record(event);
+        }
+        let head = format!("{STACK_TYPE} {logical_id}:");
+        let at = self
+            .failures
+            .iter()
+            .position(|f| f.starts_with(&head))
+            .map_or(self.failures.len(), |i| i + 1);
+        let explained: Vec<String> = inner
+            .failures
+            .into_iter()
+            .map(|f| format!("{f} (in nested stack {logical_id})"))
+            .filter(|f| !self.failures.contains(f))
+            .collect();
+        self.failures.splice(at..at, explained);
     }
 
     /// Takes in a new event and returns its line:
@@ -54,14 +119,27 @@ impl Progress {
             .map_or(ResourcePhase::Unknown, status::resource_phase);
         let reason = event.resource_status_reason().unwrap_or("");
         // The stack's own events say where the stack is, not one more resource done.
-        let is_stack = resource_type == "AWS::CloudFormation::Stack";
-        if !is_stack && phase == ResourcePhase::Done {
+        let own = is_own(event);
+        if !own && phase == ResourcePhase::Done {
             self.done.insert(logical.to_owned());
         }
         // A resource cancelled because another failed is not a cause.
-        if phase == ResourcePhase::Failed && !reason.is_empty() && !reason.contains("cancelled") {
+        if !own
+            && phase == ResourcePhase::Failed
+            && !reason.is_empty()
+            && !reason.contains("cancelled")
+        {
             self.failures
                 .push(format!("{resource_type} {logical}: {reason}"));
+            if resource_type == STACK_TYPE
+                && let Some(stack_id) = event.physical_resource_id().filter(|id| !id.is_empty())
+                && !self.failed_nested.iter().any(|n| n.logical_id == logical)
+            {
+                self.failed_nested.push(FailedNested {
+                    logical_id: logical.to_owned(),
+                    stack_id: stack_id.to_owned(),
+                });
+            }
         }
         let mut line = format!(
             "  [{:>3}/{}] {status:<20} {resource_type} {logical}",
@@ -240,6 +318,74 @@ mod tests {
             progress
                 .settled("app", &StackStatus::DeleteComplete, Some("x"))
                 .is_empty()
+        );
+    }
+
+    fn in_stack(stack: &str, mut e: StackEvent, physical: &str) -> StackEvent {
+        e.stack_id = Some(stack.to_owned());
+        e.stack_name = Some(stack.to_owned());
+        e.physical_resource_id = Some(physical.to_owned());
+        e
+    }
+
+    #[test]
+    fn a_nested_stack_is_a_resource_and_its_failure_is_explained_by_its_own_events() {
+        let mut progress = Progress::new(2);
+        let nested_id = "arn:stack/app-StackA-1/x";
+        progress.record(&in_stack(
+            "app",
+            event("StackA", STACK_TYPE, "CREATE_COMPLETE", None),
+            "arn:stack/app-StackA-0/x",
+        ));
+        assert_eq!(progress.done(), 1, "a nested stack done is a resource done");
+        progress.record(&in_stack(
+            "app",
+            event(
+                "StackB",
+                STACK_TYPE,
+                "CREATE_FAILED",
+                Some("Embedded stack arn:stack/app-StackA-1/x was not successfully created"),
+            ),
+            nested_id,
+        ));
+        assert_eq!(
+            progress.failed_nested(),
+            [FailedNested {
+                logical_id: "StackB".into(),
+                stack_id: nested_id.into()
+            }]
+        );
+        let nested = |e| in_stack(nested_id, e, "p");
+        let own =
+            |status, reason| in_stack(nested_id, event("n", STACK_TYPE, status, reason), nested_id);
+        let events = [
+            // An earlier operation's failure is not this one's cause.
+            nested(event("Old", "AWS::IAM::Role", "CREATE_FAILED", Some("old"))),
+            own("CREATE_IN_PROGRESS", None),
+            nested(event(
+                "FnA",
+                "AWS::Lambda::Function",
+                "CREATE_FAILED",
+                Some("no such key"),
+            )),
+            nested(event(
+                "FnB",
+                "AWS::Lambda::Function",
+                "CREATE_FAILED",
+                Some("Resource creation cancelled"),
+            )),
+            own(
+                "CREATE_FAILED",
+                Some("The following resource(s) failed to create: [FnA]."),
+            ),
+        ];
+        progress.explain_nested("StackB", &events);
+        assert_eq!(
+            progress.failures(),
+            [
+                "AWS::CloudFormation::Stack StackB: Embedded stack arn:stack/app-StackA-1/x was not successfully created",
+                "AWS::Lambda::Function FnA: no such key (in nested stack StackB)",
+            ]
         );
     }
 

@@ -36,6 +36,9 @@ pub struct DeployConfig {
     /// Go ahead without asking (required when stdin is not a terminal).
     pub yes: bool,
     pub builder: Builder,
+    /// Take each function's `bootstrap` from `<dir>/<crate>/bootstrap` instead of building
+    /// (CI that built them already; `gen deploy --prebuilt DIR`).
+    pub prebuilt: Option<std::path::PathBuf>,
     /// Between two polls of a change set or a stack in progress.
     pub poll_interval: Duration,
     /// Wait until the site's CloudFront invalidation has completed (`gen deploy --wait`).
@@ -48,6 +51,7 @@ impl Default for DeployConfig {
             region: None,
             yes: false,
             builder: Builder::Auto,
+            prebuilt: None,
             poll_interval: Duration::from_secs(2),
             wait: false,
         }
@@ -140,16 +144,6 @@ pub enum DeployError {
         "{dir}/vendor/ is missing, so the hosted site would load no Bootstrap and no Auth0 SDK: nothing was deployed\n  = hint: run `cd {dir} && npm install`, then gen deploy again"
     )]
     SiteNotReady { dir: String },
-    /// The app is split into nested stacks (past CloudFormation's limits), which gen deploy
-    /// does not upload yet: refused before any AWS call rather than half-deployed.
-    #[error(
-        "stack {stack} holds {count} nested stack(s) ({first}, …): gen build splits an app this large, but gen deploy cannot deploy nested stacks yet (issue 15): nothing was deployed\n  = hint: keep the app under CloudFormation's limits for now (about 60 functions per stack), or split it into several projects"
-    )]
-    NestedNotSupported {
-        stack: String,
-        count: usize,
-        first: String,
-    },
     /// The site's stack deployed without an output the sync needs.
     #[error(
         "stack {stack} has no `{output}` output, so gen cannot publish the site: deploy again, or check the stack in the CloudFormation console"

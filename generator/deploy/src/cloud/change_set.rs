@@ -14,10 +14,12 @@ use super::error::{
 };
 use super::{Cloud, Regional, StackOutcome, outputs_of, status_of};
 use crate::DeployError;
-use crate::changes::{self, Action, Replacement, ResourceChange};
+use crate::changes::{self, Action, NestedChanges, Replacement, ResourceChange};
 use crate::console;
 use crate::status::{self, Approach, ChangeSetVerdict, Goal};
 use stackgen_core::deploy::TEMPLATE_BODY_LIMIT;
+
+const NESTED_STACK_TYPE: &str = "AWS::CloudFormation::Stack";
 
 /// A change set gen created and has not executed yet.
 struct ChangeSet {
@@ -37,31 +39,42 @@ enum TemplateSource<'t> {
 
 /// What a computed change set holds.
 enum Computed {
-    Changes(Vec<ResourceChange>),
+    Changes {
+        changes: Vec<ResourceChange>,
+        nested: Vec<NestedChanges>,
+    },
     /// The stack already matches the template.
     Nothing,
 }
 
+/// One stack for [`Cloud::deploy_stack`] to deploy.
+pub struct StackRequest<'r> {
+    pub name: &'r str,
+    pub template: &'r str,
+    pub parameters: &'r BTreeMap<String, String>,
+    /// The region's assets bucket when the caller already looked it up.
+    pub assets_bucket: Option<&'r str>,
+    /// It holds nested stacks: their changes are computed with it (`IncludeNestedStacks`).
+    pub has_nested: bool,
+}
+
 impl<'c> Cloud<'c> {
-    /// Creates a change set for `name`, shows it, asks, executes it and follows the events.
+    /// Creates a change set for the stack, shows it, asks, executes it and follows the events.
     pub async fn deploy_stack(
         &self,
         regional: &Regional,
-        name: &str,
-        template: &str,
-        parameters: &BTreeMap<String, String>,
-        // The region's assets bucket when the caller already looked it up.
-        assets_bucket: Option<&str>,
+        request: StackRequest<'_>,
     ) -> Result<StackOutcome, DeployError> {
+        let name = request.name;
         let approach = self.prepare(regional, name).await?;
         let source = self
-            .template_source(regional, template, assets_bucket)
+            .template_source(regional, request.template, request.assets_bucket)
             .await?;
         let change_set = self
-            .create_change_set(regional, name, approach, source, parameters)
+            .create_change_set(regional, &request, approach, source)
             .await?;
-        let changes = match self.computed_changes(regional, &change_set).await? {
-            Computed::Changes(changes) => changes,
+        let (changes, nested) = match self.computed_changes(regional, &change_set).await? {
+            Computed::Changes { changes, nested } => (changes, nested),
             Computed::Nothing => {
                 let stack = regional.describe_stack(name).await?;
                 return Ok(StackOutcome::NoChanges {
@@ -70,7 +83,7 @@ impl<'c> Cloud<'c> {
             }
         };
         if !self
-            .show_and_confirm(regional, name, &change_set, &changes)
+            .show_and_confirm(regional, name, &change_set, &changes, &nested)
             .await?
         {
             return Ok(StackOutcome::Declined);
@@ -139,11 +152,11 @@ impl<'c> Cloud<'c> {
     async fn create_change_set(
         &self,
         regional: &Regional,
-        name: &str,
+        stack: &StackRequest<'_>,
         approach: Approach,
         source: TemplateSource<'_>,
-        parameters: &BTreeMap<String, String>,
     ) -> Result<ChangeSet, DeployError> {
+        let name = stack.name;
         let creating = approach.creates();
         let mut request = regional
             .cfn
@@ -158,7 +171,11 @@ impl<'c> Cloud<'c> {
             })
             .capabilities(Capability::CapabilityIam)
             .capabilities(Capability::CapabilityNamedIam);
-        for (key, value) in parameters {
+        if stack.has_nested {
+            // Otherwise a nested stack's line says only that it changes, not what in it.
+            request = request.include_nested_stacks(true);
+        }
+        for (key, value) in stack.parameters {
             request = request.parameters(
                 cfn::types::Parameter::builder()
                     .parameter_key(key)
@@ -200,9 +217,17 @@ impl<'c> Cloud<'c> {
             match status::change_set_verdict(out.status(), reason, change_set.creating) {
                 ChangeSetVerdict::Computing => self.sleep().await,
                 ChangeSetVerdict::Ready => {
-                    return Ok(Computed::Changes(
-                        self.changes(regional, &change_set.id).await?,
-                    ));
+                    let (changes, children) = self.changes(regional, &change_set.id).await?;
+                    let mut nested = Vec::new();
+                    // One level: gen's nested stacks hold no stacks of their own.
+                    for (logical_id, id) in children {
+                        let (changes, _) = self.changes(regional, &id).await?;
+                        nested.push(NestedChanges {
+                            logical_id,
+                            changes,
+                        });
+                    }
+                    return Ok(Computed::Changes { changes, nested });
                 }
                 ChangeSetVerdict::NoChanges => {
                     self.discard(regional, change_set).await;
@@ -219,13 +244,15 @@ impl<'c> Cloud<'c> {
         }
     }
 
-    /// Every change of a computed change set, page by page.
+    /// Every change of a computed change set, page by page, and the change sets
+    /// CloudFormation made for its nested stacks (by the nested stack's logical ID).
     async fn changes(
         &self,
         regional: &Regional,
         change_set_id: &str,
-    ) -> Result<Vec<ResourceChange>, DeployError> {
+    ) -> Result<(Vec<ResourceChange>, Vec<(String, String)>), DeployError> {
         let mut changes = Vec::new();
+        let mut nested = Vec::new();
         let mut token: Option<String> = None;
         loop {
             let out = regional
@@ -236,18 +263,21 @@ impl<'c> Cloud<'c> {
                 .send()
                 .await
                 .map_err(|e| classify(DESCRIBE_CHANGE_SET, &regional.endpoint, e))?;
-            changes.extend(
-                out.changes()
-                    .iter()
-                    .filter_map(|c| c.resource_change())
-                    .map(resource_change),
-            );
+            for rc in out.changes().iter().filter_map(|c| c.resource_change()) {
+                if let (Some(id), Some(logical)) = (rc.change_set_id(), rc.logical_resource_id())
+                    && rc.resource_type() == Some(NESTED_STACK_TYPE)
+                    && id != change_set_id
+                {
+                    nested.push((logical.to_owned(), id.to_owned()));
+                }
+                changes.push(resource_change(rc));
+            }
             match out.next_token() {
                 Some(next) => token = Some(next.to_owned()),
                 None => break,
             }
         }
-        Ok(changes)
+        Ok((changes, nested))
     }
 
     /// Shows the change set and asks whether to execute it (`--yes` answers); one that will
@@ -258,8 +288,9 @@ impl<'c> Cloud<'c> {
         name: &str,
         change_set: &ChangeSet,
         changes: &[ResourceChange],
+        nested: &[NestedChanges],
     ) -> Result<bool, DeployError> {
-        for line in changes::report(name, &regional.region, change_set.creating, changes) {
+        for line in changes::report(name, &regional.region, change_set.creating, changes, nested) {
             self.console.line(&line);
         }
         let go = console::confirm(
@@ -503,7 +534,16 @@ mod tests {
         let cloud = fake.cloud(yes, console);
         let regional = cloud.regional("us-east-1");
         cloud
-            .deploy_stack(&regional, "app", TEMPLATE, &parameters(), None)
+            .deploy_stack(
+                &regional,
+                StackRequest {
+                    name: "app",
+                    template: TEMPLATE,
+                    parameters: &parameters(),
+                    assets_bucket: None,
+                    has_nested: false,
+                },
+            )
             .await
     }
 
@@ -714,6 +754,62 @@ mod tests {
         );
         assert_eq!(fake.requests()[1].param("ChangeSetType"), Some("UPDATE"));
         assert!(console.seen().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_stack_with_nested_stacks_shows_each_nested_change_set() {
+        let nested_set = "arn:aws:cloudformation:us-east-1:123456789012:changeSet/nested/1";
+        let fake = Fake::new(move |r: &Request| match r.action.as_str() {
+            "DescribeStacks" => fake::stack("UPDATE_COMPLETE", &[]),
+            "CreateChangeSet" => fake::change_set_created(),
+            "DescribeChangeSet" if r.param("ChangeSetName") == Some(nested_set) => {
+                fake::change_set(
+                    "CREATE_COMPLETE",
+                    "",
+                    &[("Add", "FunctionNew", "AWS::Lambda::Function")],
+                )
+            }
+            "DescribeChangeSet" => fake::ok(
+                "DescribeChangeSet",
+                &format!(
+                    "<ChangeSetId>{}</ChangeSetId><StackId>{}</StackId><Status>CREATE_COMPLETE</Status><Changes><member><Type>Resource</Type><ResourceChange><Action>Modify</Action><LogicalResourceId>StackFunctionsA</LogicalResourceId><ResourceType>AWS::CloudFormation::Stack</ResourceType><ChangeSetId>{nested_set}</ChangeSetId></ResourceChange></member></Changes>",
+                    fake::CHANGE_SET_ID,
+                    fake::STACK_ID
+                ),
+            ),
+            "DeleteChangeSet" => fake::done("DeleteChangeSet"),
+            other => panic!("unexpected {other}"),
+        });
+        let console = Recording::attended(&[false]);
+        let cloud = fake.cloud(false, &console);
+        let regional = cloud.regional("us-east-1");
+        let outcome = cloud
+            .deploy_stack(
+                &regional,
+                StackRequest {
+                    name: "app",
+                    template: TEMPLATE,
+                    parameters: &parameters(),
+                    assets_bucket: None,
+                    has_nested: true,
+                },
+            )
+            .await
+            .unwrap();
+        assert!(matches!(outcome, StackOutcome::Declined), "{outcome:?}");
+        assert_eq!(
+            fake.requests()[1].param("IncludeNestedStacks"),
+            Some("true")
+        );
+        assert_eq!(
+            console.lines(),
+            [
+                "Stack app (us-east-1, update): 0 to add, 1 to modify, 0 to remove",
+                "  ~ AWS::CloudFormation::Stack  StackFunctionsA",
+                "  Nested stack StackFunctionsA: 1 to add, 0 to modify, 0 to remove",
+                "    + AWS::Lambda::Function  FunctionNew",
+            ]
+        );
     }
 
     #[tokio::test]

@@ -202,7 +202,7 @@ fn decode(text: &str) -> String {
 
 // ---- CloudFormation's answers, as XML
 
-fn ok(action: &str, result: &str) -> (u16, String) {
+pub fn ok(action: &str, result: &str) -> (u16, String) {
     (
         200,
         format!(

@@ -95,6 +95,17 @@ impl<'c> Cloud<'c> {
                 .map_or(StackStatus::DeleteComplete, status_of);
             if status::phase(&status).is_settled() {
                 self.console.clear_status();
+                if status::phase(&status).went_wrong() {
+                    // A nested stack's failure says only "Embedded stack … was not
+                    // successfully created": its own events hold the cause.
+                    for nested in progress.failed_nested().to_vec() {
+                        let events = self
+                            .new_events(regional, &nested.stack_id, &HashSet::new())
+                            .await
+                            .unwrap_or_default();
+                        progress.explain_nested(&nested.logical_id, &events);
+                    }
+                }
                 let reason = stack.as_ref().and_then(|s| s.stack_status_reason());
                 for line in progress.settled(name, &status, reason) {
                     self.console.line(&line);
