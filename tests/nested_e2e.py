@@ -14,8 +14,8 @@ Usage: target/venv/bin/python tests/nested_e2e.py --bootstrap PATH [--gen PATH] 
 Starts tests/moto_server.py on a free loopback port (stopped by PID at the end) and runs gen
 in a fresh project under a temporary directory, as deploy_e2e.py does (stdin /dev/null, HOME
 in the temporary directory, only AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION and
-AWS_ENDPOINT_URL of AWS_*; CARGO is a script that records any call: a prebuilt deploy never
-builds). The manifest is tests/common/split_manifest.rs's, generated here (without its hosted
+AWS_ENDPOINT_URL of AWS_*; CARGO is a script that records any call and fails: a prebuilt
+deploy never asks it to build; a `cargo lambda --version` probe is reported as a note). The manifest is tests/common/split_manifest.rs's, generated here (without its hosted
 site, which would need `npm install`; one stack, no stages, eu-west-1): 300 functions, the
 generated authorizer, shared buckets, secret, topic, managed policy and an API. Checked
 through the service APIs (boto3), not only through gen's output:
@@ -37,20 +37,23 @@ through the service APIs (boto3), not only through gen's output:
      function in; that nested stack is updated in place (same stack ID), every other nested
      stack untouched (status and LastUpdatedTime as before); no function moved (same
      nested stack, same stack ID); the new function exists with the shared zip; the
-     printed change set of the root modifies at most one nested stack.
+     printed change set modifies exactly that nested stack, and under its
+     `  Nested stack <logical ID>: ...` header lists exactly the resource diff of its
+     infra/nested/ template (IncludeNestedStacks).
   4. a function removed (`fn-0010`): gone from Lambda; at most one TemplateUrl parameter
      changed (that of the nested stack that held it); every other function in the same
-     nested stack as before; the other nested stacks untouched.
+     nested stack as before; the other nested stacks untouched; the printed change set as
+     in 3.
   5. a redeploy without an edit: `no changes`, no parameter changed, no change set left
      waiting, every stack's status as before.
 
 The timings of each deploy are printed at the end.
 
 moto (5.2.5) creates a nested stack from its TemplateURL synchronously, names it
-<root>-<logical id>-<random> as AWS does, and accepts IncludeNestedStacks without making
-child change sets (the root's change set lists a nested stack as one Modify row);
-tests/moto_server.py section 10 gives it GetAtt Outputs.<Name>, the nested stack's ID as
-physical ID, ParentId/RootId, and AWS's in-place update of a changed nested stack.
+<root>-<logical id>-<random> as AWS does; tests/moto_server.py section 10 gives it GetAtt
+Outputs.<Name>, the nested stack's ID as physical ID, ParentId/RootId, AWS's in-place
+update of a changed nested stack, and IncludeNestedStacks' change set per modified nested
+stack (moto accepted the flag and made none).
 
 Prints one line per check (`PASS - ...` / `FAIL - ...`) and ends with
 `nested_e2e: N passed, M failed`. Exit status is non-zero when any check failed.
@@ -79,8 +82,8 @@ from urllib.parse import urlparse
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from deploy_e2e import (  # noqa: E402 - tests/ on sys.path first
-    ROOT, TOOLKIT_BUCKET_OUTPUT, TOOLKIT_STACK, Aws, Gen, Interrupted, Moto, Report, StepFailed,
-    b64sha, log_tail, on_signal, printed_change_set, tool_homes, zip_problem,
+    ROOT, SIGN_ACTION, TOOLKIT_BUCKET_OUTPUT, TOOLKIT_STACK, Aws, Gen, Interrupted, Moto, Report, StepFailed,
+    b64sha, log_tail, on_signal, printed_change_set, resource_diff, tool_homes, zip_problem,
 )
 
 APP = "bigapp"  # split_manifest's name
@@ -169,6 +172,28 @@ def stack_resources_of(template: dict) -> dict[str, str]:
     return found
 
 
+NESTED_HEADER = re.compile(r"^  Nested stack (\S+): (\d+) to add, (\d+) to modify, (\d+) to remove$")
+NESTED_LINE = re.compile(r"^    ([+~\-?>]) (AWS::[A-Za-z0-9:]+)\s+(\S+)")
+
+
+def printed_nested_changes(stdout: str) -> dict[str, dict[str, set[str]]]:
+    """From gen deploy's stdout: nested stack logical ID -> {Add|Modify|Remove: logical IDs}
+    of the lines under its `  Nested stack X: ...` header."""
+    found: dict[str, dict[str, set[str]]] = {}
+    current: dict[str, set[str]] | None = None
+    for line in stdout.splitlines():
+        header = NESTED_HEADER.match(line)
+        if header:
+            current = found.setdefault(header.group(1), {"Add": set(), "Modify": set(), "Remove": set()})
+            continue
+        change = NESTED_LINE.match(line)
+        if change and current is not None:
+            current.setdefault(SIGN_ACTION.get(change.group(1), "other"), set()).add(change.group(3))
+            continue
+        current = None
+    return found
+
+
 class NestedE2E:
     def __init__(self, args: argparse.Namespace, tmp: Path) -> None:
         self.args = args
@@ -235,8 +260,13 @@ class NestedE2E:
                               timeout=DEPLOY_TIMEOUT_S)
         self.timings[what] = result.seconds
         self.rep.require(result.code == 0, f"{what}: gen deploy --yes --prebuilt DIR exit 0", result.dump(60))
-        self.rep.check(not self.cargo_marker.exists(), f"{what}: nothing was built (cargo never ran)",
-                       self.cargo_marker.read_text() if self.cargo_marker.exists() else "")
+        calls = self.cargo_marker.read_text().splitlines() if self.cargo_marker.exists() else []
+        builds = [c for c in calls if c.strip() != "lambda --version"]
+        self.rep.check(not builds, f"{what}: nothing was built (cargo never asked to build)", str(builds))
+        if calls and not builds:
+            self.rep.note(f"{what}: gen ran `cargo lambda --version` (the --builder auto probe) though "
+                          "--prebuilt builds nothing")
+        (self.tmp / f"deploy-{len(self.timings)}.out").write_text(result.out + "\n--- stderr\n" + result.err)
         return result
 
     # ---- what is deployed
@@ -439,20 +469,40 @@ class NestedE2E:
         return {logical: param for logical, param in after["stacks"].items()
                 if before["params"].get(param or "") != after["params"].get(param or "")}
 
-    def printed_nested(self, what: str, stdout: str, expected: set[str]) -> None:
-        """The root's printed change set modifies (or adds) at most one nested stack: `expected`."""
-        _, tally_line, changes, raw = printed_change_set(stdout, APP)
+    def printed_nested(self, what: str, stdout: str, expected: dict[str, dict[str, set[str]]]) -> None:
+        """The printed change set: the root's lines change exactly the nested stacks of
+        `expected` (logical ID -> the resource diff of its template before and after), and
+        each one's changes come under `  Nested stack <logical ID>: ...`, exactly that diff."""
+        _, tally_line, _, raw = printed_change_set(stdout, APP)
         if tally_line is None:
             self.rep.check(False, f"{what}: the change set of stack {APP} is printed", stdout[-3000:])
             return
         stack_lines = {line.split()[2] for line in raw if "AWS::CloudFormation::Stack" in line}
-        self.rep.check(stack_lines == expected,
+        self.rep.check(stack_lines == set(expected),
                        f"{what}: the printed change set of {APP} changes exactly the nested stack(s) {sorted(expected)}",
                        "\n".join(raw[:40]))
+        printed = printed_nested_changes(stdout)
+        self.rep.equal(f"{what}: the nested stacks printed under their own header", sorted(printed), sorted(expected))
+        for logical, diff in sorted(expected.items()):
+            got = printed.get(logical, {})
+            self.rep.equal(f"{what}: nested stack {logical}'s printed changes are its template's resource diff",
+                           {k: sorted(v) for k, v in got.items() if v},
+                           {k: sorted(v) for k, v in diff.items() if v})
+
+    def nested_diffs(self, templates_before: dict[str, dict], after: dict[str, Any],
+                     changed: dict[str, str]) -> dict[str, dict[str, set[str]]]:
+        """Changed nested stack logical ID -> the resource diff of its part's template
+        (infra/nested/, before and after the edit)."""
+        parts = {logical: part for part, logical in after["part_logical"].items()}
+        now = nested_templates(self.project)
+        return {logical: resource_diff(templates_before.get(parts.get(logical, ""), {"Resources": {}}),
+                                       now.get(parts.get(logical, ""), {"Resources": {}}))
+                for logical in changed}
 
     def add_function(self, before: dict[str, Any]) -> dict[str, Any]:
         rep = self.rep
         rep.section(f"3. a function added ({ADDED}, in the middle of the key order)")
+        templates_before = nested_templates(self.project)
         self.build("with " + ADDED, split_manifest(self.args.functions, extra=(ADDED,)))
         placed = placement(self.project)
         rep.check(ADDED in placed, f"placement.json places {ADDED}", str(len(placed)))
@@ -471,7 +521,8 @@ class NestedE2E:
         self.no_function_moved(f"with {ADDED}", before, after, set())
         rep.check(after["homes"].get(f"{APP}-{ADDED}", ("",))[0] == home,
                   f"{APP}-{ADDED} exists, in {home}", str(after["homes"].get(f"{APP}-{ADDED}")))
-        self.printed_nested(f"deploy adding {ADDED}", result.out, set(changed))
+        self.printed_nested(f"deploy adding {ADDED}", result.out,
+                            self.nested_diffs(templates_before, after, changed))
         self.shared_zip(f"with {ADDED}", after)
         return after
 
@@ -480,6 +531,7 @@ class NestedE2E:
         key = f"fn-{REMOVED:04}"
         rep.section(f"4. a function removed ({key})")
         part = before["placement"].get(key, "")
+        templates_before = nested_templates(self.project)
         self.build("without " + key, split_manifest(self.args.functions, skip=(REMOVED,), extra=(ADDED,)))
         rep.check(key not in placement(self.project), f"placement.json no longer places {key}")
         result = self.deploy(f"deploy removing {key}")
@@ -491,7 +543,8 @@ class NestedE2E:
                   f"at most one TemplateUrl parameter changed: {home}'s ({part}, which held {key})", str(changed))
         self.unchanged_stacks(f"without {key}", before, after, set(changed))
         self.no_function_moved(f"without {key}", before, after, {f"{APP}-{key}"})
-        self.printed_nested(f"deploy removing {key}", result.out, set(changed))
+        self.printed_nested(f"deploy removing {key}", result.out,
+                            self.nested_diffs(templates_before, after, changed))
         return after
 
     def no_change(self, before: dict[str, Any]) -> None:
