@@ -172,6 +172,11 @@ def stack_resources_of(template: dict) -> dict[str, str]:
     return found
 
 
+class NestedReport(Report):
+    def summary(self) -> str:
+        return f"nested_e2e: {self.passed} passed, {self.failed} failed"
+
+
 NESTED_HEADER = re.compile(r"^  Nested stack (\S+): (\d+) to add, (\d+) to modify, (\d+) to remove$")
 NESTED_LINE = re.compile(r"^    ([+~\-?>]) (AWS::[A-Za-z0-9:]+)\s+(\S+)")
 
@@ -198,8 +203,7 @@ class NestedE2E:
     def __init__(self, args: argparse.Namespace, tmp: Path) -> None:
         self.args = args
         self.tmp = tmp
-        self.rep = Report()
-        self.rep.summary = lambda: f"nested_e2e: {self.rep.passed} passed, {self.rep.failed} failed"  # type: ignore[method-assign]
+        self.rep = NestedReport()
         self.moto = Moto(tmp / "moto_server.log")
         self.aws: Aws | None = None
         self.gen: Gen | None = None
