@@ -174,12 +174,18 @@ pub async fn deploy_app(
     // anything is built, uploaded or changed, when what a deleted stack of its name kept is in
     // the way (see `retained`).
     for stack in &output.deploy.stacks {
+        let nested: Vec<(&str, &str)> = stack
+            .nested
+            .iter()
+            .map(|n| (n.resource_id.as_str(), file_text(output, &n.template_path)))
+            .collect();
         cloud
             .check_retained(
                 &cloud.regional(region_of(stack, &config)),
                 &stack.name,
                 &stack.template_path,
                 template_text(output, stack),
+                &nested,
             )
             .await?;
     }

@@ -22,38 +22,59 @@ impl<'c> Cloud<'c> {
     /// deleted stack of that name kept still exist under the names `template` gives them.
     /// Looks at the newest deleted stack of the name, and at the ROLLBACK_COMPLETE stack
     /// itself (a rolled-back create keeps what it made with DeletionPolicy Retain).
+    ///
+    /// `nested` are the stack's nested stacks (logical ID, template): what a deleted nested
+    /// stack of the same logical ID kept is in the way of the new one in the same way.
     pub async fn check_retained(
         &self,
         regional: &Regional,
         name: &str,
         template_path: &str,
         template: &str,
+        nested: &[(&str, &str)],
     ) -> Result<(), DeployError> {
         let existing = regional.describe_stack(name).await?;
         let existing_status = existing.as_ref().map(status_of);
         if !status::approach(existing_status.as_ref()).creates() {
             return Ok(());
         }
-        let mut leftovers = Vec::new();
+        let mut kept = Kept::default();
         if existing_status == Some(StackStatus::RollbackComplete) {
             let id = existing.as_ref().and_then(|s| s.stack_id()).unwrap_or(name);
-            leftovers.extend(regional.kept_by(id).await?);
+            regional.kept_by(id, nested, &mut kept).await?;
         }
         if let Some(id) = regional.newest_deleted(name).await? {
-            leftovers.extend(regional.kept_by(&id).await?);
+            regional.kept_by(&id, nested, &mut kept).await?;
         }
-        if leftovers.is_empty() {
+        if kept.is_empty() {
             return Ok(());
         }
-        let template: serde_json::Value =
-            serde_json::from_str(template).expect("generated templates are JSON");
         let pseudo = Pseudo {
             account: self.caller_account().await?,
             region: regional.region.clone(),
             stack_name: name.to_owned(),
         };
+        let mut candidates = Vec::new();
+        let parse = |text: &str| -> serde_json::Value {
+            serde_json::from_str(text).expect("generated templates are JSON")
+        };
+        candidates.extend(retained::blockers(&kept.own, &parse(template), &pseudo));
+        for (logical_id, template) in nested {
+            let Some(leftovers) = kept.nested.get(*logical_id) else {
+                continue;
+            };
+            candidates.extend(
+                retained::blockers(leftovers, &parse(template), &pseudo)
+                    .into_iter()
+                    .map(|mut blocker| {
+                        // Said as the path to it: the nested stack, then its resource.
+                        blocker.logical_id = format!("{logical_id}.{}", blocker.logical_id);
+                        blocker
+                    }),
+            );
+        }
         let mut blocking = Vec::new();
-        for mut blocker in retained::blockers(&leftovers, &template, &pseudo) {
+        for mut blocker in candidates {
             if let Some(physical_id) = regional.still_there(&blocker).await? {
                 blocker.physical_id = physical_id;
                 blocking.push(blocker);
@@ -68,6 +89,19 @@ impl<'c> Cloud<'c> {
             template_path: template_path.to_owned(),
             blockers: blocking,
         })
+    }
+}
+
+/// What deleted stacks kept: their own resources, and their nested stacks' by logical ID.
+#[derive(Default)]
+struct Kept {
+    own: Vec<Leftover>,
+    nested: std::collections::BTreeMap<String, Vec<Leftover>>,
+}
+
+impl Kept {
+    fn is_empty(&self) -> bool {
+        self.own.is_empty() && self.nested.values().all(Vec::is_empty)
     }
 }
 
@@ -107,9 +141,15 @@ impl Regional {
     }
 
     /// The resources stack `id` kept (`DELETE_SKIPPED`), page by page (ListStackResources
-    /// answers for deleted stacks by ID, and has no 100-resource cap).
-    async fn kept_by(&self, id: &str) -> Result<Vec<Leftover>, DeployError> {
-        let mut kept = Vec::new();
+    /// answers for deleted stacks by ID, and has no 100-resource cap), and those its nested
+    /// stacks named in `nested` kept.
+    async fn kept_by(
+        &self,
+        id: &str,
+        nested: &[(&str, &str)],
+        kept: &mut Kept,
+    ) -> Result<(), DeployError> {
+        let mut children = Vec::new();
         let mut token: Option<String> = None;
         loop {
             let out = self
@@ -120,24 +160,39 @@ impl Regional {
                 .send()
                 .await
                 .map_err(|e| classify(LIST_STACK_RESOURCES, &self.endpoint, e))?;
-            kept.extend(
-                out.stack_resource_summaries()
-                    .iter()
-                    .filter(|r| r.resource_status() == Some(&ResourceStatus::DeleteSkipped))
-                    .filter_map(|r| {
-                        Some(Leftover {
-                            logical_id: r.logical_resource_id()?.to_owned(),
-                            resource_type: r.resource_type()?.to_owned(),
-                            physical_id: r.physical_resource_id()?.to_owned(),
-                        })
-                    }),
-            );
+            for r in out.stack_resource_summaries() {
+                let (Some(logical_id), Some(resource_type), Some(physical_id)) = (
+                    r.logical_resource_id(),
+                    r.resource_type(),
+                    r.physical_resource_id(),
+                ) else {
+                    continue;
+                };
+                if r.resource_status() == Some(&ResourceStatus::DeleteSkipped) {
+                    kept.own.push(Leftover {
+                        logical_id: logical_id.to_owned(),
+                        resource_type: resource_type.to_owned(),
+                        physical_id: physical_id.to_owned(),
+                    });
+                } else if resource_type == "AWS::CloudFormation::Stack"
+                    && !physical_id.is_empty()
+                    && nested.iter().any(|(n, _)| *n == logical_id)
+                {
+                    children.push((logical_id.to_owned(), physical_id.to_owned()));
+                }
+            }
             match out.next_token() {
                 Some(next) => token = Some(next.to_owned()),
                 None => break,
             }
         }
-        Ok(kept)
+        for (logical_id, child) in children {
+            let mut inner = Kept::default();
+            // One level: gen's nested stacks hold no stacks.
+            Box::pin(self.kept_by(&child, &[], &mut inner)).await?;
+            kept.nested.entry(logical_id).or_default().extend(inner.own);
+        }
+        Ok(())
     }
 
     /// The physical ID of the resource named as `blocker` is, if it exists (a secret's ARN and
@@ -245,7 +300,7 @@ mod tests {
         let cloud = fake.cloud(true, &console);
         let regional = cloud.regional("us-east-1");
         cloud
-            .check_retained(&regional, "app", "infra/template.json", TEMPLATE)
+            .check_retained(&regional, "app", "infra/template.json", TEMPLATE, &[])
             .await
     }
 
@@ -347,6 +402,76 @@ mod tests {
                 "DescribeLogGroups",
                 &format!("HEAD /{BUCKET}/"),
             ]
+        );
+    }
+
+    #[tokio::test]
+    async fn what_a_deleted_nested_stack_kept_is_in_the_way_of_the_new_one() {
+        const NESTED: &str = "arn:aws:cloudformation:us-east-1:111122223333:stack/app-StackA-X/1";
+        const NESTED_TEMPLATE: &str = r#"{"Resources": {
+            "FnLogs": {"Type": "AWS::Logs::LogGroup", "DeletionPolicy": "Retain",
+                "Properties": {"LogGroupName": "/aws/lambda/app-nested-fn"}}
+        }}"#;
+        let fake = Fake::new(|r: &Request| match r.action.as_str() {
+            "ListStackResources" if r.param("StackName") == Some(NESTED) => {
+                fake::resource_summaries(&[(
+                    "FnLogs",
+                    "AWS::Logs::LogGroup",
+                    "/aws/lambda/app-nested-fn",
+                    "DELETE_SKIPPED",
+                )])
+            }
+            "ListStackResources" => fake::resource_summaries(&[
+                (
+                    "StackA",
+                    "AWS::CloudFormation::Stack",
+                    NESTED,
+                    "DELETE_COMPLETE",
+                ),
+                // Not one of this app's nested stacks any more: not looked into.
+                (
+                    "StackGone",
+                    "AWS::CloudFormation::Stack",
+                    "gone-id",
+                    "DELETE_COMPLETE",
+                ),
+            ]),
+            "DescribeLogGroups" => fake::json(
+                200,
+                serde_json::json!({"logGroups": [{"logGroupName": "/aws/lambda/app-nested-fn"}]}),
+            ),
+            _ => deleted_app(r),
+        });
+        let console = Recording::unattended();
+        let cloud = fake.cloud(true, &console);
+        let regional = cloud.regional("us-east-1");
+        let error = cloud
+            .check_retained(
+                &regional,
+                "app",
+                "infra/template.json",
+                TEMPLATE,
+                &[("StackA", NESTED_TEMPLATE)],
+            )
+            .await
+            .unwrap_err();
+        let DeployError::RetainedInTheWay { blockers, .. } = &error else {
+            panic!("{error:?}");
+        };
+        assert_eq!(
+            blockers,
+            &[Blocker {
+                resource_type: "AWS::Logs::LogGroup".into(),
+                logical_id: "StackA.FnLogs".into(),
+                name: "/aws/lambda/app-nested-fn".into(),
+                physical_id: "/aws/lambda/app-nested-fn".into(),
+            }]
+        );
+        assert!(
+            !fake
+                .requests()
+                .iter()
+                .any(|r| r.param("StackName") == Some("gone-id"))
         );
     }
 
