@@ -251,20 +251,22 @@ fn new(dir: &Path, name: Option<&str>) -> Result<u8> {
             .context("cannot take a project name from the directory; pass --name")?,
     };
     let text = stackgen_core::example::manifest_named(&name);
-    // Validate before creating anything: a bad --name leaves no directory behind.
-    if let Err(error) = stackgen_core::load(&text) {
-        report(
-            &error,
-            &format!("{} (from --name {name:?})", layout::MANIFEST),
-            &text,
-        );
-        return Err(Reported.into());
-    }
+    // Compiled (so validated) once, before creating anything: a bad --name leaves no
+    // directory behind. A new project has no records, so this is what `gen build` compiles.
+    let records = stackgen_workspace::Records::default();
+    let label = format!("{} (from --name {name:?})", layout::MANIFEST);
+    let output = compile_text(Path::new(&label), &text, &records, None)?;
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let manifest = dir.join(layout::MANIFEST);
     fs::write(&manifest, &text).with_context(|| format!("writing {}", manifest.display()))?;
     say!("Created project `{name}` in {}", dir.display());
-    build(&manifest, BuildConfig::default())?;
+    let inputs = input_key(&text, &records, None);
+    build_compiled(
+        &project_of(&manifest),
+        inputs,
+        output,
+        BuildConfig::default(),
+    )?;
     say!(
         "Next: cd {} && edit gen.yaml, then `gen build`",
         dir.display()
@@ -369,11 +371,7 @@ fn build(manifest: &Path, config: BuildConfig) -> Result<bool> {
     let project = project_of(manifest);
     let text = read_manifest(manifest)?;
     let records = project.records()?;
-    let inputs = generator_identity().map(|generator| {
-        let stage = config.stage.map_or(&b"default stage"[..], str::as_bytes);
-        let head = [generator.as_bytes(), stage, text.as_bytes()];
-        fresh::input_key(head.into_iter().chain(records.key_parts()))
-    });
+    let inputs = input_key(&text, &records, config.stage);
     if let Some(inputs) = &inputs
         && let Some(report) = unchanged_since_last_build(&project, inputs)?
     {
@@ -385,14 +383,40 @@ fn build(manifest: &Path, config: BuildConfig) -> Result<bool> {
         return Ok(true);
     }
     let output = compile_text(manifest, &text, &records, config.stage)?;
-    let built = build_output(&project, &output, config)?;
+    build_compiled(&project, inputs, output, config)
+}
+
+/// Plans, writes and reports `output`, compiled from inputs hashing to `inputs`, and records
+/// the build for the next one's fast path.
+fn build_compiled(
+    project: &Project,
+    inputs: Option<String>,
+    output: stackgen_core::Output,
+    config: BuildConfig,
+) -> Result<bool> {
+    let built = build_output(project, &output, config)?;
     if let (Some(inputs), Some(report)) = (inputs, &built.report) {
-        record_build(&project, inputs, report)?;
+        record_build(project, inputs, report)?;
     }
     // The process ends right after a build: freeing every template, file and graph node one
     // by one is work nobody waits for (several % of a no-op build of the example).
     std::mem::forget(output);
     Ok(built.fresh)
+}
+
+/// [`fresh::input_key`] of everything a build reads; `None` when the generator cannot be
+/// identified (then there is no fast path).
+fn input_key(
+    text: &str,
+    records: &stackgen_workspace::Records,
+    stage: Option<&str>,
+) -> Option<String> {
+    let generator = generator_identity()?;
+    let stage = stage.map_or(&b"default stage"[..], str::as_bytes);
+    let head = [generator.as_bytes(), stage, text.as_bytes()];
+    Some(fresh::input_key(
+        head.into_iter().chain(records.key_parts()),
+    ))
 }
 
 /// What identifies this generator: its version, and the executable itself (a rebuilt `gen`
