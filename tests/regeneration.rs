@@ -210,3 +210,102 @@ fn a_failed_write_leaves_the_previous_output_intact() {
         "no file changed, no temporary file left behind"
     );
 }
+
+/// A project whose build record trusts every file's stamp: built, then rebuilt a tick later
+/// (the first no-op rebuild hashes what `gen new` wrote in the record's own tick and records
+/// their stamps), so the next `gen build` takes the fast path and reads no file it need not.
+fn fast_path_project(tmp: &std::path::Path) -> std::path::PathBuf {
+    let project = unstaged_project(tmp, "p", "demo");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    assert_code(&run(&project, &["build"]), 0);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    project
+}
+
+#[test]
+fn the_fast_path_reports_what_a_full_no_op_build_reports() {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = unstaged_project(tmp.path(), "p", "demo");
+    let full = stdout(&run(&project, &["build"]));
+    // Without its record gen runs the whole pipeline: the same words either way.
+    std::fs::remove_dir_all(project.join(".gen/cache")).unwrap();
+    assert_eq!(stdout(&run(&project, &["build"])), full);
+    assert_eq!(stdout(&run(&project, &["build"])), full);
+    assert!(
+        full.contains("42 unchanged, 0 removed (0 file writes"),
+        "{full}"
+    );
+    assert_eq!(
+        read(&project.join(".gen/cache/.gitignore")).lines().last(),
+        Some("*")
+    );
+}
+
+#[test]
+fn an_edit_of_the_same_size_is_caught_on_the_fast_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = fast_path_project(tmp.path());
+    let template = project.join("infra/template.json");
+    let original = std::fs::metadata(&template).unwrap().modified().unwrap();
+    write(
+        &template,
+        &read(&template).replace("\"MemorySize\": 1024", "\"MemorySize\": 2048"),
+    );
+    let output = run(&project, &["build"]);
+    assert_code(&output, 2);
+    assert!(stderr(&output).contains("  infra/template.json\n"));
+    // Even with its mtime put back (the change time cannot be).
+    std::fs::File::options()
+        .write(true)
+        .open(&template)
+        .unwrap()
+        .set_modified(original)
+        .unwrap();
+    assert_code(&run(&project, &["build"]), 2);
+    assert_code(&run(&project, &["build", "--check"]), 1);
+}
+
+#[test]
+fn files_deleted_behind_the_fast_path_are_restored() {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = fast_path_project(tmp.path());
+    let (managed, mine) = (
+        project.join("infra/template.json"),
+        project.join("functions/transcode/src/handler.rs"),
+    );
+    let (template, handler) = (read(&managed), read(&mine));
+    std::fs::remove_file(&managed).unwrap();
+    std::fs::remove_file(&mine).unwrap();
+    let output = run(&project, &["build"]);
+    assert_code(&output, 0);
+    assert!(stdout(&output).contains("2 created, 0 updated, 40 unchanged"));
+    assert_eq!((read(&managed), read(&mine)), (template, handler));
+}
+
+#[test]
+fn an_edited_manifest_or_record_is_never_served_from_the_fast_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = fast_path_project(tmp.path());
+    edit(&project.join("gen.yaml"), "timeout: 120", "timeout: 300");
+    let output = run(&project, &["build"]);
+    assert!(stdout(&output).contains("1 updated"), "{}", stdout(&output));
+    assert!(read(&project.join("infra/template.json")).contains("\"Timeout\": 300"));
+
+    // A deploy record changes config.js: it is an input too.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let outputs = [("ApiUrl1A532EBE".to_owned(), "https://x.example".to_owned())].into();
+    std::fs::create_dir_all(project.join(".gen/outputs")).unwrap();
+    write(
+        &project.join(".gen/outputs/demo.json"),
+        &stackgen_core::outputs::render_outputs("demo", "us-east-1", &outputs),
+    );
+    let output = run(&project, &["build"]);
+    assert!(stdout(&output).contains("1 updated"), "{}", stdout(&output));
+    assert!(read(&project.join("site/js/config.js")).contains("https://x.example"));
+
+    // A corrupt record is only a lost shortcut.
+    write(&project.join(".gen/cache/build.json"), "{ not json");
+    let output = run(&project, &["build"]);
+    assert_code(&output, 0);
+    assert!(stdout(&output).contains("0 created, 0 updated, 42 unchanged"));
+}

@@ -42,7 +42,8 @@ pub fn assert_code(output: &Output, code: i32) {
 pub fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
     walkdir::WalkDir::new(root)
         .into_iter()
-        .filter_entry(|e| e.file_name() != "target")
+        // `.gen/cache/` is machine-local state (file stamps), not output.
+        .filter_entry(|e| e.file_name() != "target" && !e.path().ends_with(".gen/cache"))
         .map(|e| e.expect("walk"))
         .filter(|e| e.file_type().is_file())
         .map(|e| {

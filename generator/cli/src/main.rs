@@ -8,8 +8,8 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result, bail};
 use clap::{Parser, Subcommand};
 
+use stackgen_core::fresh;
 use stackgen_core::ledger::{self, Action, PlanConfig};
-use stackgen_core::outputs::Deployed;
 use stackgen_core::project::layout;
 use stackgen_deploy::{Builder, DeployConfig};
 use stackgen_workspace::Project;
@@ -263,20 +263,22 @@ fn new(dir: &Path, name: Option<&str>) -> Result<u8> {
             .context("cannot take a project name from the directory; pass --name")?,
     };
     let text = stackgen_core::example::manifest_named(&name);
-    // Validate before creating anything: a bad --name leaves no directory behind.
-    if let Err(error) = stackgen_core::load(&text) {
-        report(
-            &error,
-            &format!("{} (from --name {name:?})", layout::MANIFEST),
-            &text,
-        );
-        return Err(Reported.into());
-    }
+    // Compiled (so validated) once, before creating anything: a bad --name leaves no
+    // directory behind. A new project has no records, so this is what `gen build` compiles.
+    let records = stackgen_workspace::Records::default();
+    let label = format!("{} (from --name {name:?})", layout::MANIFEST);
+    let output = compile_text(Path::new(&label), &text, &records, None)?;
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let manifest = dir.join(layout::MANIFEST);
     fs::write(&manifest, &text).with_context(|| format!("writing {}", manifest.display()))?;
     say!("Created project `{name}` in {}", dir.display());
-    build(&manifest, BuildConfig::default())?;
+    let inputs = input_key(&text, &records, None);
+    build_compiled(
+        &project_of(&manifest),
+        inputs,
+        output,
+        BuildConfig::default(),
+    )?;
     say!(
         "Next: cd {} && edit gen.yaml, then `gen build`",
         dir.display()
@@ -342,12 +344,20 @@ fn compile_project(
     stage: Option<&str>,
 ) -> Result<stackgen_core::Output> {
     let text = read_manifest(manifest)?;
-    let deployed: Deployed = project.deployed()?;
-    let placement = project.placement()?;
-    match stackgen_core::compile_recorded(&text, &deployed, &placement, stage) {
+    compile_text(manifest, &text, &project.records()?, stage)
+}
+
+fn compile_text(
+    manifest: &Path,
+    text: &str,
+    records: &stackgen_workspace::Records,
+    stage: Option<&str>,
+) -> Result<stackgen_core::Output> {
+    let placement = records.placement()?;
+    match stackgen_core::compile_recorded(text, &records.deployed(), &placement, stage) {
         Ok(output) => Ok(output),
         Err(error) => {
-            report(&error, &manifest.display().to_string(), &text);
+            report(&error, &manifest.display().to_string(), text);
             Err(anyhow::Error::from(Reported))
         }
     }
@@ -371,19 +381,153 @@ fn compile_for_cloud(cloud: &CloudArgs, project: &Project) -> Result<stackgen_co
 /// Returns whether the output was (or now is) up to date.
 fn build(manifest: &Path, config: BuildConfig) -> Result<bool> {
     let project = project_of(manifest);
-    let output = compile_project(manifest, &project, config.stage)?;
-    let fresh = build_output(&project, &output, config);
+    let text = read_manifest(manifest)?;
+    let records = project.records()?;
+    let inputs = input_key(&text, &records, config.stage);
+    if let Some(inputs) = &inputs
+        && let Some(report) = unchanged_since_last_build(&project, inputs)?
+    {
+        if config.check {
+            say!("gen build --check: up to date ({} files)", report.files);
+        } else if !config.quiet {
+            say!("{}", report.text);
+        }
+        return Ok(true);
+    }
+    let output = compile_text(manifest, &text, &records, config.stage)?;
+    build_compiled(&project, inputs, output, config)
+}
+
+/// Plans, writes and reports `output`, compiled from inputs hashing to `inputs`, and records
+/// the build for the next one's fast path.
+fn build_compiled(
+    project: &Project,
+    inputs: Option<String>,
+    output: stackgen_core::Output,
+    config: BuildConfig,
+) -> Result<bool> {
+    let built = build_output(project, &output, config)?;
+    if let (Some(inputs), Some(report)) = (inputs, &built.report) {
+        record_build(project, inputs, report)?;
+    }
     // The process ends right after a build: freeing every template, file and graph node one
     // by one is work nobody waits for (several % of a no-op build of the example).
     std::mem::forget(output);
-    fresh
+    Ok(built.fresh)
+}
+
+/// [`fresh::input_key`] of everything a build reads; `None` when the generator cannot be
+/// identified (then there is no fast path).
+fn input_key(
+    text: &str,
+    records: &stackgen_workspace::Records,
+    stage: Option<&str>,
+) -> Option<String> {
+    let generator = generator_identity()?;
+    let stage = stage.map_or(&b"default stage"[..], str::as_bytes);
+    let head = [generator.as_bytes(), stage, text.as_bytes()];
+    Some(fresh::input_key(
+        head.into_iter().chain(records.key_parts()),
+    ))
+}
+
+/// What identifies this generator: its version, and the executable itself (a rebuilt `gen`
+/// of the same version may generate other bytes). `None` when it cannot be told: no fast path.
+fn generator_identity() -> Option<String> {
+    use std::os::unix::fs::MetadataExt as _;
+    let exe = fs::metadata(std::env::current_exe().ok()?).ok()?;
+    Some(format!(
+        "gen {} {}:{}:{}:{}.{}:{}.{}",
+        env!("CARGO_PKG_VERSION"),
+        exe.dev(),
+        exe.ino(),
+        exe.len(),
+        exe.mtime(),
+        exe.mtime_nsec(),
+        exe.ctime(),
+        exe.ctime_nsec()
+    ))
+}
+
+/// The last build's report, if nothing it read or wrote has changed since: the pipeline would
+/// plan every file Unchanged or KeepUser (see `stackgen_core::fresh`).
+fn unchanged_since_last_build(project: &Project, inputs: &str) -> Result<Option<Report>> {
+    let Some((record, record_mtime)) = project.read_build_record() else {
+        return Ok(None);
+    };
+    let (ledger, Some(ledger_text)) = project.read_ledger_text()? else {
+        return Ok(None);
+    };
+    let verdict = fresh::still_fresh(
+        &record,
+        record_mtime,
+        inputs,
+        &ledger::sha256_hex(ledger_text.as_bytes()),
+        &ledger,
+        |p| project.stamp(p),
+        |p| match project.on_disk(p) {
+            ledger::OnDisk::Present { sha256 } => Some(sha256),
+            ledger::OnDisk::Absent => None,
+        },
+    );
+    let Some(verdict) = verdict else {
+        return Ok(None);
+    };
+    if verdict.rehashed {
+        // The files were hashed this time; their stamps now spare the next run that work.
+        // Best effort: the record is only a shortcut.
+        let _ = project.write_build_record(&fresh::BuildRecord {
+            stamps: verdict.stamps,
+            ..record.clone()
+        });
+    }
+    Ok(Some(Report {
+        files: ledger.files.len(),
+        text: record.report,
+    }))
+}
+
+/// After a successful build: what it read and left, for [`unchanged_since_last_build`].
+fn record_build(project: &Project, inputs: String, report: &str) -> Result<()> {
+    let (ledger, Some(ledger_text)) = project.read_ledger_text()? else {
+        return Ok(());
+    };
+    // Every file is as the build left it: managed ones match the ledger.
+    let stamps = ledger
+        .files
+        .iter()
+        .filter(|(_, entry)| entry.owner == stackgen_core::project::Owner::Managed)
+        .filter_map(|(path, _)| Some((path.clone(), project.stamp(path)?)))
+        .collect();
+    project.write_build_record(&fresh::BuildRecord {
+        version: fresh::RECORD_VERSION,
+        inputs,
+        ledger: ledger::sha256_hex(ledger_text.as_bytes()),
+        report: report.to_owned(),
+        stamps,
+    })?;
+    Ok(())
+}
+
+/// What the fast path says: the counts a rebuild of an up-to-date project reports.
+struct Report {
+    files: usize,
+    text: String,
+}
+
+/// What [`build_output`] did.
+struct Built {
+    /// Whether the output was (or now is) up to date.
+    fresh: bool,
+    /// What a rebuild would report once this build's files are in place.
+    report: Option<String>,
 }
 
 fn build_output(
     project: &Project,
     output: &stackgen_core::Output,
     config: BuildConfig,
-) -> Result<bool> {
+) -> Result<Built> {
     let files = &output.files;
     let previous = project.read_ledger()?;
     let plan = ledger::plan(
@@ -395,12 +539,18 @@ fn build_output(
         },
     );
     if config.check {
-        return Ok(check(&plan, &previous, files.len()));
+        return Ok(Built {
+            fresh: check(&plan, &previous, files.len()),
+            report: None,
+        });
     }
     refuse_conflicts(&plan)?;
     let written = project.apply(&plan, &previous)?;
     if config.quiet {
-        return Ok(true);
+        return Ok(Built {
+            fresh: true,
+            report: None,
+        });
     }
     for item in plan.with_action(Action::KeepOrphan) {
         say!(
@@ -419,7 +569,14 @@ fn build_output(
             say!("  note: {note}");
         }
     }
-    Ok(true)
+    Ok(Built {
+        fresh: true,
+        report: Some(format!(
+            "gen build: 0 created, 0 updated, {} unchanged, 0 removed (0 file writes; {})",
+            files.len(),
+            summary_tail(output)
+        )),
+    })
 }
 
 /// `gen build --check`: says whether the files on disk are what a build would write.
@@ -465,6 +622,18 @@ fn refuse_conflicts(plan: &ledger::Plan) -> Result<()> {
 /// `gen build: 3 created, …, 2 removed (5 file writes; infra/template.json has 80 resources;
 /// estimated $1.23/month (gen cost))`.
 fn build_summary(plan: &ledger::Plan, output: &stackgen_core::Output, written: usize) -> String {
+    format!(
+        "gen build: {} created, {} updated, {} unchanged, {} removed ({written} file writes; {})",
+        plan.count(Action::Create),
+        plan.count(Action::Update),
+        plan.count(Action::Unchanged) + plan.count(Action::KeepUser),
+        plan.count(Action::Remove),
+        summary_tail(output),
+    )
+}
+
+/// The summary's resource counts and estimate: they depend on the output only.
+fn summary_tail(output: &stackgen_core::Output) -> String {
     // Nested stacks are summed per directory: a split app has dozens of them.
     let mut templates: Vec<String> = Vec::new();
     let mut nested: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
@@ -500,14 +669,7 @@ fn build_summary(plan: &ledger::Plan, output: &stackgen_core::Output, written: u
         ),
         Err(error) => format!("no estimate: {error}"),
     };
-    format!(
-        "gen build: {} created, {} updated, {} unchanged, {} removed ({written} file writes; {}; {monthly})",
-        plan.count(Action::Create),
-        plan.count(Action::Update),
-        plan.count(Action::Unchanged) + plan.count(Action::KeepUser),
-        plan.count(Action::Remove),
-        templates.join(", "),
-    )
+    format!("{}; {monthly}", templates.join(", "))
 }
 
 /// The number of top-level `Resources` of a template, counted without building a JSON tree

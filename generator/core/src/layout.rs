@@ -10,6 +10,10 @@ pub const LEDGER: &str = ".gen/ledger.json";
 pub const SCHEMA: &str = ".gen/manifest.schema.json";
 /// Which stack holds each function (committed, like the ledger: a placed function never moves).
 pub const PLACEMENT: &str = ".gen/placement.json";
+/// Machine-local state (file stamps), never committed: the directory ignores itself in git.
+pub const CACHE_DIR: &str = ".gen/cache";
+/// What the last build saw and left ([`crate::fresh::BuildRecord`]).
+pub const BUILD_RECORD: &str = ".gen/cache/build.json";
 pub const TEMPLATE: &str = "infra/template.json";
 pub const BILLING_TEMPLATE: &str = "infra/billing-us-east-1.template.json";
 pub const POLICIES: &str = "policies";

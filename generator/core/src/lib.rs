@@ -10,6 +10,7 @@ pub mod cost;
 pub mod deploy;
 pub mod diag;
 pub mod example;
+pub mod fresh;
 pub mod graph;
 pub mod iam_catalog;
 pub mod layout;

@@ -6,6 +6,7 @@ use std::fs;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
+use stackgen_core::fresh::{BuildRecord, Stamp};
 use stackgen_core::ledger::{Action, Ledger, OnDisk, Plan, sha256_hex};
 use stackgen_core::outputs::{Deployed, OUTPUTS_DIR, parse_outputs};
 use stackgen_core::project::layout;
@@ -48,15 +49,7 @@ impl Project {
 
     /// The ledger, or an empty one for a project gen has not built yet.
     pub fn read_ledger(&self) -> Result<Ledger, WorkspaceError> {
-        let path = self.path(layout::LEDGER);
-        match fs::read_to_string(&path) {
-            Ok(text) => serde_json::from_str(&text).map_err(|e| WorkspaceError::CorruptLedger {
-                path,
-                message: format!("{e}; restore it from version control, or delete it (gen then treats every existing file as yours)"),
-            }),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Ledger::default()),
-            Err(e) => Err(io_error(&path)(e)),
-        }
+        Ok(self.read_ledger_text()?.0)
     }
 
     pub fn on_disk(&self, relative: &str) -> OnDisk {
@@ -137,38 +130,81 @@ impl Project {
         }
     }
 
-    /// What every deploy recorded (`.gen/outputs/*.json`), by stack name. A file that is not
-    /// such a record is ignored: it describes no stack of this app.
-    pub fn deployed(&self) -> Result<Deployed, WorkspaceError> {
+    /// The records a build reads besides the manifest, as text: read once, so the bytes the
+    /// fast path hashes are the bytes the compile parses.
+    pub fn records(&self) -> Result<Records, WorkspaceError> {
+        let mut records = Records {
+            outputs: Vec::new(),
+            placement: self.read_record(stackgen_core::layout::PLACEMENT)?,
+        };
         let dir = self.path(OUTPUTS_DIR);
         let entries = match fs::read_dir(&dir) {
             Ok(entries) => entries,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Deployed::default()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(records),
             Err(e) => return Err(io_error(&dir)(e)),
         };
-        let mut deployed = Deployed::default();
         for entry in entries {
             let path = entry.map_err(io_error(&dir))?.path();
             if path.extension().is_none_or(|e| e != "json") {
                 continue;
             }
             let text = fs::read_to_string(&path).map_err(io_error(&path))?;
-            if let Some((stack, outputs)) = parse_outputs(&text) {
-                deployed.stacks.insert(stack, outputs);
-            }
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            records.outputs.push((name.into_owned(), text));
         }
-        Ok(deployed)
+        // Directory order is the file system's: sorted, the same records hash the same.
+        records.outputs.sort();
+        Ok(records)
+    }
+
+    /// What every deploy recorded (`.gen/outputs/*.json`), by stack name.
+    pub fn deployed(&self) -> Result<Deployed, WorkspaceError> {
+        Ok(self.records()?.deployed())
     }
 
     /// Where the last build placed each function (`.gen/placement.json`); none before the
     /// first build.
     pub fn placement(&self) -> Result<stackgen_core::split::PlacementRecord, WorkspaceError> {
-        let path = self.path(stackgen_core::layout::PLACEMENT);
-        match fs::read_to_string(&path) {
-            Ok(text) => Ok(stackgen_core::split::PlacementRecord::parse(&text)?),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Default::default()),
-            Err(e) => Err(io_error(&path)(e)),
+        self.records()?.placement()
+    }
+
+    /// The ledger's text, if there is one (the fast path hashes it; see [`Project::read_ledger`]).
+    pub fn read_ledger_text(&self) -> Result<(Ledger, Option<String>), WorkspaceError> {
+        let Some(text) = self.read_record(layout::LEDGER)? else {
+            return Ok((Ledger::default(), None));
+        };
+        let ledger = serde_json::from_str(&text).map_err(|e| WorkspaceError::CorruptLedger {
+            path: self.path(layout::LEDGER),
+            message: format!("{e}; restore it from version control, or delete it (gen then treats every existing file as yours)"),
+        })?;
+        Ok((ledger, Some(text)))
+    }
+
+    /// The stamp of a file; `None` when it is absent or cannot be examined.
+    pub fn stamp(&self, relative: &str) -> Option<Stamp> {
+        stamp_of(&fs::metadata(self.path(relative)).ok()?)
+    }
+
+    /// The last build's record and the record file's own mtime; `None` when there is none
+    /// or it is unreadable (the fast path is then skipped, nothing else).
+    pub fn read_build_record(&self) -> Option<(BuildRecord, [i64; 2])> {
+        let mut file = fs::File::open(self.path(layout::BUILD_RECORD)).ok()?;
+        let mtime = stamp_of(&file.metadata().ok()?)?.mtime;
+        let mut text = String::new();
+        io::Read::read_to_string(&mut file, &mut text).ok()?;
+        Some((BuildRecord::parse(&text)?, mtime))
+    }
+
+    /// Writes the build record, and the `.gitignore` that keeps `.gen/cache/` out of commits.
+    pub fn write_build_record(&self, record: &BuildRecord) -> Result<(), WorkspaceError> {
+        let ignore = format!("{}/.gitignore", layout::CACHE_DIR);
+        if !self.path(&ignore).exists() {
+            self.write_record(
+                &ignore,
+                "# Machine-local state of gen build (file stamps): not for version control.\n*\n",
+            )?;
         }
+        self.write_record(layout::BUILD_RECORD, &record.render())
     }
 
     /// Removes such a record if it exists.
@@ -191,6 +227,67 @@ impl Project {
             dir = d.parent();
         }
     }
+}
+
+/// The raw records of [`Project::records`].
+#[derive(Clone, Debug, Default)]
+pub struct Records {
+    /// Each `.gen/outputs/*.json` file, by file name, sorted.
+    pub outputs: Vec<(String, String)>,
+    /// `.gen/placement.json`, if present.
+    pub placement: Option<String>,
+}
+
+impl Records {
+    /// What every deploy recorded, by stack name. A file that is not such a record is
+    /// ignored: it describes no stack of this app.
+    pub fn deployed(&self) -> Deployed {
+        let mut deployed = Deployed::default();
+        for (_, text) in &self.outputs {
+            if let Some((stack, outputs)) = parse_outputs(text) {
+                deployed.stacks.insert(stack, outputs);
+            }
+        }
+        deployed
+    }
+
+    pub fn placement(&self) -> Result<stackgen_core::split::PlacementRecord, WorkspaceError> {
+        Ok(match &self.placement {
+            Some(text) => stackgen_core::split::PlacementRecord::parse(text)?,
+            None => Default::default(),
+        })
+    }
+
+    /// Every record's bytes, in a fixed order, for [`stackgen_core::fresh::input_key`].
+    pub fn key_parts(&self) -> impl Iterator<Item = &[u8]> {
+        let placement = match &self.placement {
+            Some(text) => [&b"placement"[..], text.as_bytes()],
+            None => [&b"no placement"[..], &b""[..]],
+        };
+        placement.into_iter().chain(
+            self.outputs
+                .iter()
+                .flat_map(|(path, text)| [path.as_bytes(), text.as_bytes()]),
+        )
+    }
+}
+
+#[cfg(unix)]
+fn stamp_of(metadata: &fs::Metadata) -> Option<Stamp> {
+    use std::os::unix::fs::MetadataExt as _;
+    Some(Stamp {
+        len: metadata.len(),
+        mtime: [metadata.mtime(), metadata.mtime_nsec()],
+        ctime: [metadata.ctime(), metadata.ctime_nsec()],
+        ino: metadata.ino(),
+        dev: metadata.dev(),
+    })
+}
+
+/// Without inode and change time a stamp proves too little: no fast path.
+#[cfg(not(unix))]
+fn stamp_of(_: &fs::Metadata) -> Option<Stamp> {
+    None
 }
 
 /// Writes `contents` to a temporary file beside `target`.
