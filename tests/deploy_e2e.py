@@ -44,6 +44,10 @@ Secrets Manager, API Gateway, SQS, SNS), not only through gen's own output:
      `1 uploaded, 3 already`; Lambda has the new memory and the new function with its zip.
   3b. the same code rebuilt with `--builder cargo-lambda` (cargo-lambda from PyPI, in the
      venv): exactly the functions are modified, every zip is new, Lambda runs each new zip.
+  3c. `gen deploy --hotswap` after a handler edit: only that function's CodeSha256 changes, no
+     change set, the stack untouched (timed against 3b's normal deploy); gen diff shows the
+     drift; a second hotswap has nothing to do; a manifest edit falls back to a change set,
+     which removes .gen/hotswap/<stack>.json. (5b: refused on the protected prod.)
   4. `gen diff`: `no differences`; after another edit (512 -> 1024) exit 1 with
      `Properties.MemorySize: 512 -> 1024`; `gen deploy` without --yes on a non-terminal stdin
      exits 2 naming --yes, deploys nothing and leaves no change set; the manifest is then
@@ -717,7 +721,7 @@ class E2E:
         """Steps 1-5 on one project; a step that cannot go on stops the rest."""
         state: dict[str, Any] = {}
         for step in (self.first_deploy, self.redeploy, self.site_edits, self.update, self.cargo_lambda,
-                     self.diff_and_unconfirmed, self.destroy):
+                     self.hotswap, self.diff_and_unconfirmed, self.destroy):
             step(state)
 
     def first_deploy(self, st: dict[str, Any]) -> None:
@@ -1137,6 +1141,79 @@ class E2E:
         st["code_sha"] = code_sha
         st["change_sets"] = self.no_pending_change_sets("cargo-lambda deploy", APP)
 
+    def hotswap(self, st: dict[str, Any]) -> None:
+        """`gen deploy --hotswap`: a handler-only edit goes straight to Lambda (the edited
+        function's code only, no change set, the stack untouched), gen diff shows the drift, a
+        second hotswap has nothing to do, and a manifest edit falls back to a change set that
+        reconciles the stack."""
+        rep, aws, gen = self.rep, self.aws, self.gen
+        assert aws is not None and gen is not None
+        rep.section("3c. gen deploy --hotswap")
+        project = st["project"]
+        env = dict(gen.env)
+        env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+        handler = project / "functions" / "user-profile" / "src" / "handler.rs"
+        text = handler.read_text()
+        anchor = '"path": request.uri().path(),'
+        rep.require(anchor in text, "user-profile's handler.rs has the starter body", text[:400])
+        handler.write_text(text.replace(anchor, anchor + '\n        "edited": "by the hotswap test",'))
+        stack_before = aws.stack(APP) or {}
+        change_sets_before = aws.change_sets(APP)
+        lam = aws("lambda")
+        profile = f"{APP}-user-profile"
+        args = ["deploy", "--yes", "--hotswap", "--builder", "cargo-lambda"]
+        result = gen.run(args, cwd=project, env=env, timeout=DEPLOY_TIMEOUT_S)
+        self.timings["hotswap of a handler edit"] = result.seconds
+        rep.require(result.code == 0, "gen deploy --yes --hotswap: exit 0", result.dump())
+        rep.check(f"hotswapped {profile}:" in result.out, f"stdout: hotswapped {profile}", result.dump(20))
+        rep.check("Hotswapped 1 function(s)" in result.out and "drifts" in result.out,
+                  "stdout: exactly one function hotswapped, and the stack drifts", result.dump(20))
+        kind, _, _, _ = printed_change_set(result.out, APP)
+        rep.equal("no change set was printed", kind, None)
+        stack_after = aws.stack(APP) or {}
+        rep.equal("the stack was not updated (status, LastUpdatedTime, parameters)",
+                  [stack_after.get(k) for k in ("StackStatus", "LastUpdatedTime", "Parameters")],
+                  [stack_before.get(k) for k in ("StackStatus", "LastUpdatedTime", "Parameters")])
+        rep.equal("no change set was created", aws.change_sets(APP), change_sets_before)
+        record = read_json(project / ".gen" / "hotswap" / f"{APP}.json")
+        swapped = record.get("code", {})
+        rep.equal(".gen/hotswap records one function's code", len(swapped), 1)
+        key = next(iter(swapped.values()), "")
+        data = aws.get_object(st["bucket"], key)
+        sha = lam.get_function(FunctionName=profile)["Configuration"]["CodeSha256"]
+        rep.equal(f"{profile}: CodeSha256 = base64(sha256(the hotswapped zip))", sha, b64sha(data))
+        rep.check(sha != st["code_sha"][profile], f"{profile}: its code changed")
+        others = {n: c for n, c in st["code_sha"].items() if n != profile}
+        rep.equal("the other functions' code is unchanged",
+                  {n: lam.get_function(FunctionName=n)["Configuration"]["CodeSha256"] for n in others}, others)
+        normal = self.timings.get("deploy built by cargo-lambda", 0.0)
+        print(f"  hotswap {result.seconds:.1f} s vs a normal deploy of the same builder {normal:.1f} s")
+        diff = gen.run(["diff"], cwd=project)
+        rep.check(diff.code == 1 and "run hotswapped code" in diff.out and profile in diff.out,
+                  "gen diff: exit 1, user-profile runs hotswapped code", diff.dump())
+        again = gen.run(args, cwd=project, env=env, timeout=DEPLOY_TIMEOUT_S)
+        rep.check(again.code == 0 and "nothing to do" in again.out,
+                  "a second hotswap without an edit: nothing to do", again.dump(20))
+
+        def edit(m: dict) -> None:
+            m["functions"]["thumbnail"]["memory"] = 400
+
+        edit_manifest(project, edit)
+        fallback = gen.run(args, cwd=project, env=env, timeout=DEPLOY_TIMEOUT_S)
+        rep.require(fallback.code == 0, "a manifest edit with --hotswap: exit 0", fallback.dump())
+        rep.check("Hotswap not possible: infra/template.json differs" in fallback.out,
+                  "stdout: the hotswap falls back, saying the template differs", fallback.dump(20))
+        kind, _, printed, raw = printed_change_set(fallback.out, APP)
+        rep.equal("the fallback deploys a change set", kind, "update")
+        rep.check(not (project / ".gen" / "hotswap" / f"{APP}.json").exists(),
+                  "the deploy reconciled the stack: no hotswap record left")
+        rep.equal("Lambda: thumbnail MemorySize",
+                  lam.get_function_configuration(FunctionName=f"{APP}-thumbnail")["MemorySize"], 400)
+        rep.equal(f"{profile}: still the hotswapped code (now named by the stack)",
+                  lam.get_function(FunctionName=profile)["Configuration"]["CodeSha256"], sha)
+        st["code_sha"][profile] = sha
+        st["change_sets"] = self.no_pending_change_sets("hotswap fallback", APP)
+
     def diff_and_unconfirmed(self, st: dict[str, Any]) -> None:
         rep, aws, gen = self.rep, self.aws, self.gen
         assert aws is not None and gen is not None
@@ -1364,6 +1441,10 @@ class E2E:
         rep.check(result.code == 2 and "protected" in result.err and "protect: false" in result.err,
                   "gen destroy --stage prod: exit 2, protected, says how to lift it", result.dump(5))
         rep.check(aws.stack(prod) is not None, "prod is still there")
+        result = gen.run(["deploy", "--stage", "prod", "--yes", "--hotswap"], cwd=project)
+        rep.check(result.code == 2 and "protected" in result.err and "--hotswap" in result.err
+                  and "Building" not in result.out,
+                  "gen deploy --stage prod --hotswap: exit 2, protected, before any build", result.dump(5))
 
         dev_template = aws.template(dev)
         result = gen.run(["destroy", "--stage", "dev", "--yes"], cwd=project)

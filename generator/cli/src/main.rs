@@ -82,6 +82,12 @@ enum Command {
         /// an earlier CI step); they are checked and zipped as built ones are.
         #[arg(long, value_name = "DIR", conflicts_with = "builder")]
         prebuilt: Option<std::path::PathBuf>,
+        /// When only function code differs from the deployed stack, update the functions'
+        /// code directly (seconds, no change set); the stack drifts until the next deploy
+        /// without it. Anything else changed falls back to a change set. Not on protected
+        /// stages.
+        #[arg(long)]
+        hotswap: bool,
         /// Wait until the hosted site's CloudFront invalidation has completed (by default gen
         /// prints its ID and returns; CloudFront finishes within minutes).
         #[arg(long)]
@@ -210,11 +216,13 @@ fn main() -> ExitCode {
             yes,
             builder,
             prebuilt,
+            hotswap,
             wait,
         } => {
             let config = DeployConfig {
                 wait,
                 prebuilt,
+                hotswap,
                 ..deploy_config(&cloud, yes, builder.into())
             };
             deploy(&cloud, config)
@@ -801,6 +809,7 @@ fn diff(cloud: &CloudArgs) -> Result<u8> {
     let project = project_of(&cloud.manifest);
     let output = compile_for_cloud(cloud, &project)?;
     let differs = runtime()?.block_on(stackgen_deploy::app::diff_app(
+        &project,
         &output,
         deploy_config(cloud, false, Builder::Auto),
         &Terminal::new(),

@@ -9,7 +9,7 @@ use crate::console::{self, Console};
 use crate::protection::{self, Protection};
 use crate::site::{self, Local, SiteOutputs};
 use crate::{DeployConfig, DeployError};
-use crate::{assets, diff};
+use crate::{assets, diff, hotswap};
 use stackgen_core::Output;
 use stackgen_core::deploy::{self, StackTarget};
 use stackgen_core::project::layout;
@@ -52,6 +52,7 @@ fn io(error: stackgen_workspace::WorkspaceError) -> DeployError {
 }
 
 /// A built function: its zip and the key it goes under.
+#[derive(Clone)]
 struct Asset {
     parameter: String,
     key: String,
@@ -161,6 +162,15 @@ pub async fn deploy_app(
     console: &dyn Console,
 ) -> Result<DeployReport, DeployError> {
     console::ensure_can_confirm(console, config.yes)?;
+    if let Some(stage) = output
+        .stage
+        .as_ref()
+        .filter(|s| config.hotswap && s.protect)
+    {
+        return Err(DeployError::HotswapProtected {
+            stage: stage.key.to_string(),
+        });
+    }
     if let Some(target) = &output.deploy.site {
         site::check_site_ready(project, target)?;
     }
@@ -190,6 +200,12 @@ pub async fn deploy_app(
             .await?;
     }
     let assets = build_assets(project, output, &config, console)?;
+    if config.hotswap {
+        match hotswap_app(&cloud, project, output, &config, &assets).await? {
+            Some(report) => return Ok(report),
+            None => console.line("Deploying through a change set instead"),
+        }
+    }
     let mut report = DeployReport::default();
     for stack in &output.deploy.stacks {
         let region = region_of(stack, &config);
@@ -261,9 +277,190 @@ pub async fn deploy_app(
                 &deploy::render_outputs(&stack.name, region, &outputs),
             )
             .map_err(io)?;
+        // The stack now names the code its functions run: no drift left to record.
+        project
+            .remove_record(&hotswap::record_path(&stack.name))
+            .map_err(io)?;
         report.recorded.push(stack.name.clone());
     }
     Ok(report)
+}
+
+/// The code keys the deployed `stack` names: its parameters, and its nested stacks' bound
+/// defaults. `None` when it (or one of its nested stacks) is not deployed.
+async fn deployed_code_keys(
+    regional: &Regional,
+    stack: &StackTarget,
+) -> Result<Option<BTreeMap<String, String>>, DeployError> {
+    let Some(described) = regional.describe_stack(&stack.name).await? else {
+        return Ok(None);
+    };
+    let mut keys: BTreeMap<String, String> = described
+        .parameters()
+        .iter()
+        .filter_map(|p| {
+            Some((
+                p.parameter_key()?.to_owned(),
+                p.parameter_value()?.to_owned(),
+            ))
+        })
+        .collect();
+    for nested in &stack.nested {
+        let Some(id) = regional
+            .nested_stack_id(&stack.name, &nested.resource_id)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let template = regional.deployed_template(&id).await?.unwrap_or_default();
+        let template: serde_json::Value = serde_json::from_str(&template).unwrap_or_default();
+        for parameter in &nested.code_key_parameters {
+            if let Some(key) = template["Parameters"][parameter]["Default"].as_str() {
+                keys.insert(parameter.clone(), key.to_owned());
+            }
+        }
+    }
+    Ok(Some(keys))
+}
+
+/// How each deployed template differs from the local one, a line per stack or nested stack
+/// that differs (gen's bound code keys are code, not template).
+async fn template_differences(
+    regional: &Regional,
+    output: &Output,
+    stack: &StackTarget,
+) -> Result<Vec<String>, DeployError> {
+    let mut differences = Vec::new();
+    let parse = |text: &str| serde_json::from_str::<serde_json::Value>(text).unwrap_or_default();
+    let compare = |path: &str, deployed: Option<String>, unbind: &[String]| {
+        let Some(deployed) = deployed else {
+            return Some(format!("{path} is not deployed"));
+        };
+        let mut deployed = parse(&deployed);
+        diff::unbind_defaults(&mut deployed, unbind);
+        let difference = diff::diff(&deployed, &parse(file_text(output, path)));
+        (!difference.is_empty()).then(|| {
+            format!(
+                "{path} differs from the deployed template ({} resource(s), {} other entries)",
+                difference.resources.len(),
+                difference.other.len()
+            )
+        })
+    };
+    differences.extend(compare(
+        &stack.template_path,
+        regional.deployed_template(&stack.name).await?,
+        &[],
+    ));
+    for nested in &stack.nested {
+        let deployed = match regional
+            .nested_stack_id(&stack.name, &nested.resource_id)
+            .await?
+        {
+            Some(id) => regional.deployed_template(&id).await?,
+            None => None,
+        };
+        differences.extend(compare(
+            &nested.template_path,
+            deployed,
+            &nested.code_key_parameters,
+        ));
+    }
+    Ok(differences)
+}
+
+/// `gen deploy --hotswap`: new code straight to Lambda when nothing but code differs from the
+/// deployed stacks. `None` when a change set is needed (it says why first).
+async fn hotswap_app(
+    cloud: &Cloud<'_>,
+    project: &Project,
+    output: &Output,
+    config: &DeployConfig,
+    assets: &[Asset],
+) -> Result<Option<DeployReport>, DeployError> {
+    let console = cloud.console();
+    let started = std::time::Instant::now();
+    let fall_back = |why: String| {
+        console.line(&format!("Hotswap not possible: {why}"));
+        Ok(None)
+    };
+    let mut differences = Vec::new();
+    for stack in &output.deploy.stacks {
+        let regional = cloud.regional(region_of(stack, config));
+        differences.extend(template_differences(&regional, output, stack).await?);
+    }
+    let Some(app) = output.deploy.app().filter(|s| s.needs_assets) else {
+        return fall_back("the app has no functions".to_owned());
+    };
+    let regional = cloud.regional(region_of(app, config));
+    let Some(deployed) = deployed_code_keys(&regional, app).await? else {
+        return fall_back(format!("stack {} is not deployed yet", app.name));
+    };
+    let record_path = hotswap::record_path(&app.name);
+    let mut record = project
+        .read_record(&record_path)
+        .map_err(io)?
+        .and_then(|text| hotswap::Record::parse(&text))
+        .unwrap_or_default();
+    let names: BTreeMap<&str, &str> = output
+        .deploy
+        .functions
+        .iter()
+        .map(|f| (f.code_key_parameter.as_str(), f.function_name.as_str()))
+        .collect();
+    let built: BTreeMap<String, (String, String)> = assets
+        .iter()
+        .map(|a| {
+            let name = names.get(a.parameter.as_str()).copied().unwrap_or_default();
+            (a.parameter.clone(), (name.to_owned(), a.key.clone()))
+        })
+        .collect();
+    let swaps = match hotswap::plan(&differences, &deployed, &record, &built) {
+        hotswap::Plan::FallBack(why) => return fall_back(why),
+        hotswap::Plan::Swap(swaps) => swaps,
+    };
+    if swaps.is_empty() {
+        console.line(&format!(
+            "Hotswap: every function of {} already runs its code; nothing to do",
+            app.name
+        ));
+        return Ok(Some(DeployReport::default()));
+    }
+    let swapped: Vec<&Asset> = assets
+        .iter()
+        .filter(|a| swaps.iter().any(|s| s.parameter == a.parameter))
+        .collect();
+    let owned: Vec<Asset> = swapped.iter().map(|a| (*a).clone()).collect();
+    let (_, bucket) = upload_assets(
+        cloud,
+        &regional,
+        &owned,
+        &output.deploy.assets_bucket_parameter,
+    )
+    .await?;
+    for swap in &swaps {
+        let sha = cloud
+            .update_function_code(&regional, &swap.function_name, &bucket, &swap.to)
+            .await?;
+        console.line(&format!(
+            "  hotswapped {}: {} -> {} (CodeSha256 {sha})",
+            swap.function_name,
+            swap.from.as_deref().unwrap_or("?"),
+            swap.to
+        ));
+        record.code.insert(swap.parameter.clone(), swap.to.clone());
+        // After each one: an interrupted hotswap still says what runs.
+        project
+            .write_record(&record_path, &record.render(&app.name))
+            .map_err(io)?;
+    }
+    console.line(&format!(
+        "Hotswapped {} function(s) of {} in {:.1} s. The stack now drifts from its template (its parameters name the old code) until the next gen deploy without --hotswap; gen diff shows it",
+        swaps.len(),
+        app.name,
+        started.elapsed().as_secs_f64()
+    ));
+    Ok(Some(DeployReport::default()))
 }
 
 /// What publishing the site did.
@@ -531,6 +728,7 @@ fn outcome_lines(stack: &str, region: &str, outcome: &StackOutcome) -> Vec<Strin
 /// Prints, stack by stack, how the local templates differ from the deployed ones. Returns
 /// whether anything differs.
 pub async fn diff_app(
+    project: &Project,
     output: &Output,
     config: DeployConfig,
     console: &dyn Console,
@@ -575,8 +773,52 @@ pub async fn diff_app(
         for nested in &stack.nested {
             differs |= diff_nested(&regional, output, stack, nested, console).await?;
         }
+        differs |= diff_hotswapped(project, output, &regional, stack, console).await?;
     }
     Ok(differs)
+}
+
+/// The drift `gen deploy --hotswap` left: functions that run other code than their stack
+/// names.
+async fn diff_hotswapped(
+    project: &Project,
+    output: &Output,
+    regional: &Regional,
+    stack: &StackTarget,
+    console: &dyn Console,
+) -> Result<bool, DeployError> {
+    let Some(record) = project
+        .read_record(&hotswap::record_path(&stack.name))
+        .map_err(io)?
+        .and_then(|text| hotswap::Record::parse(&text))
+    else {
+        return Ok(false);
+    };
+    let deployed = deployed_code_keys(regional, stack)
+        .await?
+        .unwrap_or_default();
+    let drift = hotswap::drift(&record, &deployed);
+    if drift.is_empty() {
+        return Ok(false);
+    }
+    console.line(&format!(
+        "Stack {}: {} function(s) run hotswapped code, not the code the stack names (the next gen deploy reconciles them):",
+        stack.name,
+        drift.len()
+    ));
+    for (parameter, named, running) in drift {
+        let function = output
+            .deploy
+            .functions
+            .iter()
+            .find(|f| f.code_key_parameter == parameter)
+            .map_or(parameter, |f| f.function_name.as_str());
+        console.line(&format!(
+            "  ~ {function}: code {} -> {running}",
+            named.unwrap_or("(none)")
+        ));
+    }
+    Ok(true)
 }
 
 /// One nested stack's part of `gen diff`: its local template against the one deployed in

@@ -13,6 +13,7 @@ mod error;
 #[cfg(test)]
 pub(crate) mod fake;
 mod follow;
+mod lambda;
 mod retained;
 mod site;
 
@@ -53,6 +54,8 @@ pub struct Regional {
     logs: aws_sdk_cloudwatchlogs::Client,
     secrets: aws_sdk_secretsmanager::Client,
     sqs: aws_sdk_sqs::Client,
+    /// Only for `gen deploy --hotswap` (`lambda.rs`).
+    lambda: aws_sdk_lambda::Client,
     /// Where requests go, for error messages.
     endpoint: String,
 }
@@ -144,6 +147,11 @@ impl<'c> Cloud<'c> {
                 .region(region_value.clone())
                 .build(),
         );
+        let lambda = aws_sdk_lambda::Client::from_conf(
+            aws_sdk_lambda::config::Builder::from(&self.sdk)
+                .region(region_value.clone())
+                .build(),
+        );
         let s3 = s3::Client::from_conf(
             s3::config::Builder::from(&self.sdk)
                 .region(region_value)
@@ -162,6 +170,7 @@ impl<'c> Cloud<'c> {
             logs,
             secrets,
             sqs,
+            lambda,
             endpoint,
         }
     }

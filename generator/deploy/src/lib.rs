@@ -18,6 +18,7 @@ pub mod cloud;
 pub mod console;
 pub mod diff;
 pub mod events;
+pub mod hotswap;
 pub mod protection;
 pub mod retained;
 pub mod site;
@@ -39,6 +40,8 @@ pub struct DeployConfig {
     /// Take each function's `bootstrap` from `<dir>/<crate>/bootstrap` instead of building
     /// (CI that built them already; `gen deploy --prebuilt DIR`).
     pub prebuilt: Option<std::path::PathBuf>,
+    /// Push code-only changes straight to Lambda (`gen deploy --hotswap`, development stages).
+    pub hotswap: bool,
     /// Between two polls of a change set or a stack in progress.
     pub poll_interval: Duration,
     /// Wait until the site's CloudFront invalidation has completed (`gen deploy --wait`).
@@ -52,6 +55,7 @@ impl Default for DeployConfig {
             yes: false,
             builder: Builder::Auto,
             prebuilt: None,
+            hotswap: false,
             poll_interval: Duration::from_secs(2),
             wait: false,
         }
@@ -144,6 +148,11 @@ pub enum DeployError {
         "{dir}/vendor/ is missing, so the hosted site would load no Bootstrap and no Auth0 SDK: nothing was deployed\n  = hint: run `cd {dir} && npm install`, then gen deploy again"
     )]
     SiteNotReady { dir: String },
+    /// `gen deploy --hotswap` of a protected stage: refused before anything is built.
+    #[error(
+        "stage {stage} is protected (`protect: true`): gen deploy --hotswap would leave it running code its stack does not name; nothing was deployed\n  = hint: deploy it without --hotswap"
+    )]
+    HotswapProtected { stage: String },
     /// The site's stack deployed without an output the sync needs.
     #[error(
         "stack {stack} has no `{output}` output, so gen cannot publish the site: deploy again, or check the stack in the CloudFormation console"

@@ -65,6 +65,12 @@ pub(super) const DELETE_OBJECTS: Call = call(
 );
 pub(super) const CREATE_INVALIDATION: Call =
     call("CreateInvalidation", "cloudfront:CreateInvalidation");
+pub(super) const UPDATE_FUNCTION_CODE: Call =
+    call("UpdateFunctionCode", "lambda:UpdateFunctionCode");
+pub(super) const GET_FUNCTION_CONFIGURATION: Call = call(
+    "GetFunctionConfiguration",
+    "lambda:GetFunctionConfiguration",
+);
 pub(super) const GET_INVALIDATION: Call = call("GetInvalidation", "cloudfront:GetInvalidation");
 
 /// Turns an SDK error into what the user needs: which call, and why.
