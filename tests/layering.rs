@@ -77,6 +77,11 @@ fn the_core_depends_on_no_aws_sdk_clap_or_tokio() {
 fn only_the_binary_parses_flags() {
     assert_no_dependency("stackgen-deploy", &["clap"]);
     assert_no_dependency("stackgen-workspace", &["clap", "aws-", "tokio"]);
+    // The local runner needs no cloud and makes no other layer's decisions.
+    assert_no_dependency(
+        "stackgen-local",
+        &["clap", "aws-", "stackgen-deploy", "stackgen-workspace"],
+    );
 }
 
 /// Every `.rs` file below `dir`, with its text up to its first `#[cfg(test)]` (tests may do
@@ -134,7 +139,7 @@ const PRINTING: &[&str] = &[
 
 #[test]
 fn library_crates_print_nothing() {
-    for krate in ["core", "workspace", "deploy"] {
+    for krate in ["core", "workspace", "deploy", "local"] {
         let hits = find(&repo_root().join("generator").join(krate), PRINTING, &[]);
         assert!(
             hits.is_empty(),

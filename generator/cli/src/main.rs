@@ -117,6 +117,29 @@ enum Command {
         #[arg(long)]
         show_template: bool,
     },
+    /// Run one function on this machine, once, with an event: builds it (debug), serves it
+    /// a local Lambda Runtime API, prints its response (stdout) and its logs (stderr). Exit 1
+    /// when the function fails, times out or crashes.
+    Invoke {
+        /// The function's key in gen.yaml.
+        function: String,
+        /// The event: a JSON file, or `-` for standard input.
+        #[arg(long, value_name = "FILE", conflicts_with = "sample")]
+        event: Option<PathBuf>,
+        /// A sample event of one of the function's triggers, built from gen.yaml: s3-put,
+        /// s3-delete, api. Without --event or --sample: its only trigger's.
+        #[arg(long, value_name = "KIND")]
+        sample: Option<String>,
+        /// Print the event and exit, running nothing.
+        #[arg(long)]
+        print: bool,
+        /// The manifest; the project is the directory holding it.
+        #[arg(long, default_value = "gen.yaml")]
+        manifest: PathBuf,
+        /// The stage whose template, names and settings apply (default: the default stage).
+        #[arg(long)]
+        stage: Option<String>,
+    },
     /// Write the manifest's JSON Schema (draft-07), for editors and validators.
     Schema {
         /// Where to write it; `-` for standard output.
@@ -174,6 +197,9 @@ macro_rules! say {
         }
     }};
 }
+
+// After `say!`, which it uses.
+mod invoke;
 
 /// An error already printed in full (diagnostics); only the exit code remains.
 #[derive(Debug)]
@@ -233,6 +259,23 @@ fn main() -> ExitCode {
             cloud,
             show_template,
         } => bootstrap(&cloud, show_template),
+        Command::Invoke {
+            function,
+            event,
+            sample,
+            print,
+            manifest,
+            stage,
+        } => invoke::invoke(
+            &manifest,
+            invoke::InvokeArgs {
+                function: &function,
+                event: event.as_deref(),
+                sample: sample.as_deref(),
+                print,
+                stage: stage.as_deref(),
+            },
+        ),
         Command::Schema { out } => schema(&out).map(|()| 0),
     };
     match result {

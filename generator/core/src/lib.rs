@@ -15,6 +15,7 @@ pub mod graph;
 pub mod iam_catalog;
 pub mod layout;
 pub mod ledger;
+pub mod local;
 pub mod manifest;
 pub mod model;
 pub mod naming;
@@ -112,6 +113,26 @@ fn load_stages(text: &str) -> Result<(Vec<model::Model>, manifest::SourceMap), E
         errors.sort_by_key(|d| d.position);
         Err(Error::Manifest(errors))
     }
+}
+
+/// The model of stage `stage` (`None`: the default one), for commands that need the app's
+/// meaning rather than its files (`gen invoke`'s sample events).
+pub fn load_stage(text: &str, stage: Option<&str>) -> Result<model::Model, Error> {
+    let (mut models, _) = load_stages(text)?;
+    let selected = match stage {
+        None => default_stage(&models),
+        Some(given) => models
+            .iter()
+            .position(|m| m.stage.as_ref().is_some_and(|s| s.key.as_str() == given))
+            .ok_or_else(|| Error::UnknownStage {
+                given: given.to_owned(),
+                known: models
+                    .iter()
+                    .filter_map(|m| m.stage.as_ref().map(|s| s.key.to_string()))
+                    .collect(),
+            })?,
+    };
+    Ok(models.swap_remove(selected))
 }
 
 /// The stage commands mean without `--stage`: the one marked `default`, else the first.

@@ -250,6 +250,15 @@ impl Naming {
             .pseudo(Pseudo::Region)
     }
 
+    /// [`Naming::bucket`] as it is in `account` and `region`: for a sample event of a bucket
+    /// not deployed yet (or whose account is not known here).
+    pub fn bucket_in(&self, key: &str, account: &str, region: &str) -> Name {
+        Name::new(
+            NameKind::Bucket,
+            format!("{}-{key}-{account}-{region}", self.prefix),
+        )
+    }
+
     /// [`Naming::bucket`] as a person reads it, with its length once deployed to `region`.
     pub fn bucket_shown(&self, key: &str, region: &str) -> Name {
         let text = format!("{}-{key}-<account id>-{region}", self.prefix);
@@ -264,6 +273,15 @@ impl Naming {
     /// `<prefix>-<key>`: readable in the console, stable across deploys.
     pub fn function(&self, key: &Key) -> Name {
         self.prefixed(NameKind::Function, key.as_str())
+    }
+
+    /// The function's ARN in `account` and `region` (what a local run tells it it was
+    /// invoked as).
+    pub fn function_arn_in(&self, key: &Key, account: &str, region: &str) -> String {
+        format!(
+            "arn:aws:lambda:{region}:{account}:function:{}",
+            self.function(key)
+        )
     }
 
     /// `/aws/lambda/<function>`: where Lambda logs anyway, created up front with a retention.
