@@ -26,9 +26,13 @@ impl<'c> Cloud<'c> {
             .send()
             .await
             .map_err(|e| classify(UPDATE_FUNCTION_CODE, &regional.endpoint, e))?;
-        let mut sha = updated.code_sha256().unwrap_or_default().to_owned();
-        let mut status = updated.last_update_status().cloned();
-        while status == Some(LastUpdateStatus::InProgress) {
+        // (status, reason, CodeSha256) as Lambda last said them.
+        let mut state = (
+            updated.last_update_status().cloned(),
+            updated.last_update_status_reason().map(str::to_owned),
+            updated.code_sha256().unwrap_or_default().to_owned(),
+        );
+        while state.0 == Some(LastUpdateStatus::InProgress) {
             self.sleep().await;
             let config = regional
                 .lambda
@@ -37,37 +41,22 @@ impl<'c> Cloud<'c> {
                 .send()
                 .await
                 .map_err(|e| classify(GET_FUNCTION_CONFIGURATION, &regional.endpoint, e))?;
-            if status_is_final(config.last_update_status()) {
-                if config.last_update_status() == Some(&LastUpdateStatus::Failed) {
-                    return Err(DeployError::Aws {
-                        operation: "UpdateFunctionCode",
-                        message: format!(
-                            "Lambda could not update {function}: {}",
-                            config
-                                .last_update_status_reason()
-                                .unwrap_or("no reason given")
-                        ),
-                    });
-                }
-                sha = config.code_sha256().unwrap_or_default().to_owned();
-            }
-            status = config.last_update_status().cloned();
+            state = (
+                config.last_update_status().cloned(),
+                config.last_update_status_reason().map(str::to_owned),
+                config.code_sha256().unwrap_or_default().to_owned(),
+            );
         }
+        let (status, reason, sha) = state;
         if status == Some(LastUpdateStatus::Failed) {
             return Err(DeployError::Aws {
                 operation: "UpdateFunctionCode",
                 message: format!(
                     "Lambda could not update {function}: {}",
-                    updated
-                        .last_update_status_reason()
-                        .unwrap_or("no reason given")
+                    reason.as_deref().unwrap_or("no reason given")
                 ),
             });
         }
         Ok(sha)
     }
-}
-
-fn status_is_final(status: Option<&LastUpdateStatus>) -> bool {
-    status != Some(&LastUpdateStatus::InProgress)
 }
