@@ -1660,6 +1660,42 @@ def on_signal(signum: int, _frame: Any) -> None:
     raise Interrupted(signum)
 
 
+def run_guarded(name: str, test: Any, tmp: Path, keep: bool, seconds: str) -> int:
+    """Runs `test` (with run(), stop(), moto, timings and rep) so that SIGINT / SIGTERM /
+    SIGHUP stop what it started, a crash shows moto's log, and `tmp` goes unless kept; then
+    prints the timings (each formatted by `seconds`) and the summary. The exit status."""
+    started = time.monotonic()
+    status = 0
+    signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    try:
+        for signum in signals:
+            signal.signal(signum, on_signal)
+        test.run()
+    except Interrupted as exc:
+        signum = exc.args[0]
+        print(f"{name}: interrupted ({signal.Signals(signum).name})", file=sys.stderr)
+        status = 128 + signum
+    except Exception:
+        print("--- moto_server log ---", file=sys.stderr)
+        print(log_tail(test.moto.log_path), file=sys.stderr)
+        raise
+    finally:
+        for signum in signals:
+            signal.signal(signum, signal.SIG_IGN)  # cleaning up: a second signal must not cut it short
+        test.stop()
+        if keep:
+            print(f"{name}: kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    total = time.monotonic() - started
+    timings = ", ".join(f"{k} {seconds.format(v)} s" for k, v in test.timings.items())
+    print(f"\ntimings: {timings}; total {total:.0f} s")
+    print(test.rep.summary())
+    if status:
+        return status
+    return 0 if test.rep.failed == 0 else 1
+
+
 def main(argv: list[str]) -> int:
     sys.stdout.reconfigure(line_buffering=True)
     default_gen = ROOT / "target" / "release" / "gen"
@@ -1691,36 +1727,7 @@ def main(argv: list[str]) -> int:
     os.environ["HOME"] = str(tmp / "home")
     print(f"gen {args.gen}; CARGO_TARGET_DIR {args.cargo_target}; lock {args.lock or '(none)'}; dir {tmp}")
     test = E2E(args, tmp)
-    started = time.monotonic()
-    status = 0
-    signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-    try:
-        for signum in signals:
-            signal.signal(signum, on_signal)
-        test.run()
-    except Interrupted as exc:
-        signum = exc.args[0]
-        print(f"deploy_e2e: interrupted ({signal.Signals(signum).name})", file=sys.stderr)
-        status = 128 + signum
-    except Exception:
-        print("--- moto_server log ---", file=sys.stderr)
-        print(log_tail(test.moto.log_path), file=sys.stderr)
-        raise
-    finally:
-        for signum in signals:
-            signal.signal(signum, signal.SIG_IGN)  # cleaning up: a second signal must not cut it short
-        test.stop()
-        if args.keep:
-            print(f"deploy_e2e: kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-    total = time.monotonic() - started
-    timings = ", ".join(f"{k} {v:.0f} s" for k, v in test.timings.items())
-    print(f"\ntimings: {timings}; total {total:.0f} s")
-    print(test.rep.summary())
-    if status:
-        return status
-    return 0 if test.rep.failed == 0 else 1
+    return run_guarded("deploy_e2e", test, tmp, args.keep, "{:.0f}")
 
 
 if __name__ == "__main__":

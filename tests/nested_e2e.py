@@ -68,11 +68,9 @@ import json
 import os
 import re
 import shutil
-import signal
 import stat
 import sys
 import tempfile
-import time
 import traceback
 import zipfile
 from pathlib import Path
@@ -82,8 +80,8 @@ from urllib.parse import urlparse
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from deploy_e2e import (  # noqa: E402 - tests/ on sys.path first
-    ROOT, SIGN_ACTION, TOOLKIT_BUCKET_OUTPUT, TOOLKIT_STACK, Aws, Gen, Interrupted, Moto, Report, StepFailed,
-    b64sha, log_tail, on_signal, printed_change_set, resource_diff, tool_homes, zip_problem,
+    ROOT, SIGN_ACTION, TOOLKIT_BUCKET_OUTPUT, TOOLKIT_STACK, Aws, Gen, Moto, Report, StepFailed,
+    b64sha, printed_change_set, run_guarded, resource_diff, tool_homes, zip_problem,
 )
 
 APP = "bigapp"  # split_manifest's name
@@ -623,36 +621,7 @@ def main(argv: list[str]) -> int:
     os.environ["HOME"] = str(tmp / "home")
     print(f"gen {args.gen}; bootstrap {args.bootstrap}; {args.functions} functions; dir {tmp}")
     test = NestedE2E(args, tmp)
-    started = time.monotonic()
-    status = 0
-    signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-    try:
-        for signum in signals:
-            signal.signal(signum, on_signal)
-        test.run()
-    except Interrupted as exc:
-        signum = exc.args[0]
-        print(f"nested_e2e: interrupted ({signal.Signals(signum).name})", file=sys.stderr)
-        status = 128 + signum
-    except Exception:
-        print("--- moto_server log ---", file=sys.stderr)
-        print(log_tail(test.moto.log_path), file=sys.stderr)
-        raise
-    finally:
-        for signum in signals:
-            signal.signal(signum, signal.SIG_IGN)
-        test.stop()
-        if args.keep:
-            print(f"nested_e2e: kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-    total = time.monotonic() - started
-    timings = ", ".join(f"{k} {v:.1f} s" for k, v in test.timings.items())
-    print(f"\ntimings: {timings}; total {total:.0f} s")
-    print(test.rep.summary())
-    if status:
-        return status
-    return 0 if test.rep.failed == 0 else 1
+    return run_guarded("nested_e2e", test, tmp, args.keep, "{:.1f}")
 
 
 if __name__ == "__main__":
