@@ -264,23 +264,53 @@ const SITE_TEMPLATES: &[(&str, &str, Owner)] = &[
     ),
 ];
 
+/// The site's `js/config.js` for `auth` and the API at `api_url` (`None`: not deployed yet).
+/// `gen dev` serves one pointing at its local API, built by the same template.
+pub fn site_config_js(
+    auth: &crate::model::AuthSpec,
+    api_url: Option<&str>,
+) -> Result<String, GenerateError> {
+    let (path, text, _) = SITE_TEMPLATES
+        .iter()
+        .find(|(path, _, _)| *path == "js/config.js")
+        .expect("config.js is a site template");
+    let mut tera = tera::Tera::default();
+    tera.autoescape_on(Vec::<&str>::new());
+    tera.add_raw_template(path, text)
+        .map_err(|e| GenerateError::Render {
+            template: path,
+            message: e.to_string(),
+        })?;
+    tera.render(path, &config_context(auth, api_url))
+        .map_err(|e| GenerateError::Render {
+            template: path,
+            message: format!("{e:?}"),
+        })
+}
+
+/// What config.js says: values for JavaScript JSON-encoded here, so no manifest text can
+/// break the script.
+fn config_context(auth: &crate::model::AuthSpec, api_url: Option<&str>) -> tera::Context {
+    let json = |value: &str| serde_json::to_string(value).expect("strings serialise");
+    let mut context = tera::Context::new();
+    context.insert("domain", &json(&auth.domain));
+    context.insert("client_id", &json(&auth.client_id));
+    context.insert("audience", &json(&auth.audience));
+    // `null` until `gen deploy` has recorded the API's URL.
+    context.insert("api_url", &api_url.map_or_else(|| "null".to_owned(), json));
+    context
+}
+
 fn site_files(
     model: &Model,
     site: &crate::model::SiteSpec,
     auth: &crate::model::AuthSpec,
     api_url: Option<&str>,
 ) -> Result<Vec<(String, String, Owner)>, GenerateError> {
-    let json = |value: &str| serde_json::to_string(value).expect("strings serialise");
-    let mut context = tera::Context::new();
+    let mut context = config_context(auth, api_url);
     context.insert("title", &site.title);
     context.insert("port", &site.port);
     context.insert("package_name", &model.naming.site_package());
-    // Values for JavaScript are JSON-encoded here, so no manifest text can break the script.
-    context.insert("domain", &json(&auth.domain));
-    context.insert("client_id", &json(&auth.client_id));
-    context.insert("audience", &json(&auth.audience));
-    // `null` until `gen deploy` has recorded the API's URL.
-    context.insert("api_url", &api_url.map_or_else(|| "null".to_owned(), json));
     let mut tera = tera::Tera::default();
     tera.autoescape_on(Vec::<&str>::new());
     let mut out = Vec::new();

@@ -6,10 +6,12 @@
 pub mod build;
 pub mod run;
 pub mod runtime_api;
+pub mod site;
+pub mod warm;
 
 use std::path::PathBuf;
 
-pub use build::build_debug;
+pub use build::{build_debug, build_debug_all};
 pub use run::{FunctionError, Invocation, InvokeConfig, LogStream, Outcome, invoke_once};
 
 /// Why a function could not be run (its own failures are an [`Outcome`]).

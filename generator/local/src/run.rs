@@ -15,7 +15,7 @@ use crate::LocalError;
 use crate::runtime_api::{Answer, RuntimeApi};
 
 /// What runs, with what, for how long.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InvokeConfig {
     /// The function's executable (its `bootstrap`).
     pub binary: PathBuf,
