@@ -65,10 +65,10 @@ impl WarmFunction {
     pub async fn invoke(&self, event: Vec<u8>) -> Result<WarmInvocation, crate::LocalError> {
         let mut slot = self.instance.lock().await;
         let config = self.config.lock().expect("function config").clone();
-        if slot.as_ref().is_some_and(|i| i.binary != config.binary) {
-            if let Some(old) = slot.take() {
-                old.stop().await;
-            }
+        if slot.as_ref().is_some_and(|i| i.binary != config.binary)
+            && let Some(old) = slot.take()
+        {
+            old.stop().await;
         }
         let started = Instant::now();
         let cold = slot.is_none();
