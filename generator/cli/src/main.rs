@@ -139,6 +139,40 @@ enum Command {
         /// The stage whose template, names and settings apply (default: the default stage).
         #[arg(long)]
         stage: Option<String>,
+        /// Set a variable of the function's environment over the template's: NAME=VALUE
+        /// (repeatable).
+        #[arg(long, value_name = "[FN:]NAME=VALUE")]
+        env: Vec<env_override::EnvOverride>,
+    },
+    /// Run the app on this machine: the API Gateway its template describes (routes, the
+    /// authorizer, CORS) in front of each function's own bootstrap (debug builds), and the
+    /// site pointed at it. Rebuilds a function when its code changes and regenerates when
+    /// gen.yaml does. No Docker, no AWS; Ctrl-C stops everything it started.
+    Dev {
+        /// The manifest; the project is the directory holding it.
+        #[arg(long, default_value = "gen.yaml")]
+        manifest: PathBuf,
+        /// The stage whose templates, names and settings apply (default: the default stage).
+        #[arg(long)]
+        stage: Option<String>,
+        /// The local API's port on 127.0.0.1 (0: any free port).
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+        /// The site's port on 127.0.0.1 (default: gen.yaml's `site.port`, the origin the
+        /// API's CORS allows; 0: any free port).
+        #[arg(long)]
+        site_port: Option<u16>,
+        /// Set a variable of the functions' environment over the template's: NAME=VALUE for
+        /// every function, FN:NAME=VALUE for one (repeatable).
+        #[arg(long, value_name = "[FN:]NAME=VALUE")]
+        env: Vec<env_override::EnvOverride>,
+        /// The sign-in domain the served config.js names instead of gen.yaml's `auth.domain`
+        /// (e.g. a development tenant, or a local OpenID provider's origin).
+        #[arg(long, value_name = "DOMAIN")]
+        auth_domain: Option<String>,
+        /// Serve without watching gen.yaml and the functions' sources.
+        #[arg(long)]
+        no_watch: bool,
     },
     /// Write the manifest's JSON Schema (draft-07), for editors and validators.
     Schema {
@@ -198,7 +232,9 @@ macro_rules! say {
     }};
 }
 
-// After `say!`, which it uses.
+// After `say!`, which they use.
+mod dev;
+mod env_override;
 mod invoke;
 
 /// An error already printed in full (diagnostics); only the exit code remains.
@@ -266,6 +302,7 @@ fn main() -> ExitCode {
             print,
             manifest,
             stage,
+            env,
         } => invoke::invoke(
             &manifest,
             invoke::InvokeArgs {
@@ -274,8 +311,26 @@ fn main() -> ExitCode {
                 sample: sample.as_deref(),
                 print,
                 stage: stage.as_deref(),
+                env: &env,
             },
         ),
+        Command::Dev {
+            manifest,
+            stage,
+            port,
+            site_port,
+            env,
+            auth_domain,
+            no_watch,
+        } => dev::dev(dev::DevConfig {
+            manifest: &manifest,
+            stage: stage.as_deref(),
+            port,
+            site_port,
+            env: &env,
+            auth_domain: auth_domain.as_deref(),
+            watch: !no_watch,
+        }),
         Command::Schema { out } => schema(&out).map(|()| 0),
     };
     match result {
