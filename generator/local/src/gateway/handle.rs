@@ -349,11 +349,12 @@ async fn decide(
         }
         Integration::Lambda { function, timeout } => {
             log.function = Some(function.clone());
+            let headers = forwarded(request);
             let event = proxy_event(&EventInput {
                 method: &method,
                 path: below,
                 query,
-                headers: request.headers,
+                headers: &headers,
                 body: request.body,
                 resource_path: &resource.path,
                 resource_id: &resource.id,
@@ -420,4 +421,28 @@ async fn decide(
             }
         }
     }
+}
+
+/// The request's headers with those API Gateway adds for the integration: X-Forwarded-For
+/// (the client appended), X-Forwarded-Proto (`http` here) and X-Amzn-Trace-Id.
+fn forwarded(request: &Incoming) -> Vec<(String, String)> {
+    let mut headers: Vec<(String, String)> = request.headers.to_vec();
+    let mut set = |name: &str, value: String| {
+        headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        headers.push((name.to_owned(), value));
+    };
+    let chain = match header(request.headers, "X-Forwarded-For") {
+        Some(before) => format!("{before}, {}", request.source_ip),
+        None => request.source_ip.to_owned(),
+    };
+    set("X-Forwarded-For", chain);
+    set("X-Forwarded-Proto", "http".to_owned());
+    if header(request.headers, "X-Amzn-Trace-Id").is_none() {
+        let id: String = request.request_id.chars().filter(|c| *c != '-').collect();
+        set(
+            "X-Amzn-Trace-Id",
+            format!("Root=1-{:08x}-{}", request.epoch_ms / 1000, &id[8..]),
+        );
+    }
+    headers
 }

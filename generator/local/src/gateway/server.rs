@@ -153,6 +153,15 @@ async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
                 return;
             }
             Err(ReadError::Invalid(error)) => {
+                (shared.on_request)(RequestLog {
+                    method: String::new(),
+                    path: String::new(),
+                    status: 400,
+                    function: None,
+                    authorizer: None,
+                    duration: Default::default(),
+                    note: Some(format!("not a request this server reads: {error}")),
+                });
                 let reply = Reply::json(
                     400,
                     &serde_json::json!({ "message": error.to_string() }).to_string(),

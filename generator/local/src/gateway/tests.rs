@@ -499,6 +499,12 @@ async fn the_proxy_event_is_the_rest_v1_event() {
     assert_eq!(event["httpMethod"], "POST");
     assert_eq!(event["headers"]["X-Multi"], "b");
     assert_eq!(event["multiValueHeaders"]["X-Multi"], json!(["a", "b"]));
+    assert_eq!(event["headers"]["X-Forwarded-For"], "127.0.0.1");
+    assert_eq!(event["headers"]["X-Forwarded-Proto"], "http");
+    assert_eq!(
+        event["headers"]["X-Amzn-Trace-Id"],
+        "Root=1-6b11a010-000040008000000000000001"
+    );
     assert_eq!(
         event["queryStringParameters"],
         json!({"q": "2", "name": "J D", "empty": ""})
@@ -1011,6 +1017,15 @@ fn what_is_not_emulated_is_named() {
         json!({"Type": "HTTP_PROXY", "Uri": "https://example.com/{proxy}"});
     resources["GetItem"]["Properties"]["AuthorizationType"] = json!("AWS_IAM");
     resources["Stage"]["Properties"]["Surprise"] = json!(1);
+    resources.insert(
+        "Pool".into(),
+        json!({"Type": "AWS::ApiGateway::Authorizer", "Properties": {
+            "Name": "users", "Type": "COGNITO_USER_POOLS", "RestApiId": {"Ref": "Api"},
+            "ProviderARNs": ["arn:aws:cognito-idp:eu-west-1:123456789012:userpool/x"],
+            "IdentitySource": "method.request.header.Authorization"}}),
+    );
+    resources["GetSpecial"]["Properties"]["AuthorizationType"] = json!("COGNITO_USER_POOLS");
+    resources["GetSpecial"]["Properties"]["AuthorizerId"] = json!({"Ref": "Pool"});
     let gateway = gateway(&template);
     let not = gateway.not_emulated();
     for expected in [
@@ -1023,6 +1038,8 @@ fn what_is_not_emulated_is_named() {
         "ANY /files/{proxy+}: HTTP_PROXY integrations are not emulated",
         "GET /items/{id}: AWS_IAM authorization is not checked",
         "stage dev: property Surprise is not emulated",
+        "authorizer users: COGNITO_USER_POOLS authorizers are not emulated",
+        "GET /items/special: COGNITO_USER_POOLS authorization is not checked",
     ] {
         assert!(
             not.iter().any(|s| s.starts_with(expected)),
@@ -1069,6 +1086,24 @@ fn what_is_not_emulated_is_named() {
         )
         .await;
         assert_eq!(reply.status, 500);
+        let (reply, log) = send(
+            &gateway,
+            &functions,
+            &cache,
+            "GET",
+            "/dev/items/special",
+            &[],
+            b"",
+        )
+        .await;
+        assert_eq!((reply.status, log.authorizer), (200, None));
+        assert!(log.note.unwrap().contains("COGNITO_USER_POOLS"));
+        let route = gateway
+            .routes()
+            .into_iter()
+            .find(|r| r.path == "/items/special")
+            .unwrap();
+        assert_eq!(route.authorizer, None);
     });
 }
 
