@@ -12,8 +12,9 @@ use stackgen_core::fresh;
 use stackgen_core::ledger::{self, Action, PlanConfig};
 use stackgen_core::project::layout;
 use stackgen_deploy::{Builder, DeployConfig};
-use stackgen_workspace::Project;
+use stackgen_workspace::{Access, Project};
 
+mod lock;
 mod ui;
 
 use ui::Terminal;
@@ -377,14 +378,11 @@ fn new(dir: &Path, name: Option<&str>) -> Result<u8> {
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let manifest = dir.join(layout::MANIFEST);
     fs::write(&manifest, &text).with_context(|| format!("writing {}", manifest.display()))?;
+    let project = project_of(&manifest);
+    let _lock = lock::take(&manifest, &project, Access::Exclusive, "gen new")?;
     say!("Created project `{name}` in {}", dir.display());
     let inputs = input_key(&text, &records, None);
-    build_compiled(
-        &project_of(&manifest),
-        inputs,
-        output,
-        BuildConfig::default(),
-    )?;
+    build_compiled(&project, inputs, output, BuildConfig::default())?;
     say!(
         "Next: cd {} && edit gen.yaml, then `gen build`",
         dir.display()
@@ -487,6 +485,12 @@ fn compile_for_cloud(cloud: &CloudArgs, project: &Project) -> Result<stackgen_co
 /// Returns whether the output was (or now is) up to date.
 fn build(manifest: &Path, config: BuildConfig) -> Result<bool> {
     let project = project_of(manifest);
+    // Before anything is read: a build queued behind another plans from its result.
+    let _lock = if config.check {
+        lock::take(manifest, &project, Access::Shared, "gen build --check")?
+    } else {
+        lock::take(manifest, &project, Access::Exclusive, "gen build")?
+    };
     let text = read_manifest(manifest)?;
     let records = project.records()?;
     let inputs = input_key(&text, &records, config.stage);
@@ -859,6 +863,7 @@ fn deploy(cloud: &CloudArgs, config: DeployConfig) -> Result<u8> {
     // Deploy what gen.yaml says: regenerate first, with gen build's guarantees (no user edit
     // is overwritten; a conflict stops here, before anything reaches AWS).
     let project = project_of(&cloud.manifest);
+    let _lock = lock::take(&cloud.manifest, &project, Access::Exclusive, "gen deploy")?;
     let output = compile_for_cloud(cloud, &project)?;
     let build = BuildConfig {
         stage: cloud.stage.as_deref(),
@@ -905,6 +910,7 @@ fn refresh_site(cloud: &CloudArgs, project: &Project, what: &str) -> Result<()> 
 
 fn diff(cloud: &CloudArgs) -> Result<u8> {
     let project = project_of(&cloud.manifest);
+    let _lock = lock::take(&cloud.manifest, &project, Access::Shared, "gen diff")?;
     let output = compile_for_cloud(cloud, &project)?;
     let differs = runtime()?.block_on(stackgen_deploy::app::diff_app(
         &project,
@@ -917,6 +923,7 @@ fn diff(cloud: &CloudArgs) -> Result<u8> {
 
 fn destroy(cloud: &CloudArgs, yes: bool) -> Result<u8> {
     let project = project_of(&cloud.manifest);
+    let _lock = lock::take(&cloud.manifest, &project, Access::Exclusive, "gen destroy")?;
     let output = compile_for_cloud(cloud, &project)?;
     let report = runtime()?.block_on(stackgen_deploy::app::destroy_app(
         &project,
