@@ -38,16 +38,28 @@ pub async fn build_debug_all_async(
     functions_dir: &Path,
     crates: &[&str],
 ) -> Result<BTreeMap<String, PathBuf>, LocalError> {
-    let output = tokio::process::Command::new(cargo())
-        .args(cargo_args(crates))
-        .current_dir(functions_dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .output()
-        .await;
-    built(output, crates)
+    // Not `output()`: tokio's pipes stderr too, and cargo's errors are for the person.
+    let run = async {
+        let mut child = tokio::process::Command::new(cargo())
+            .args(cargo_args(crates))
+            .current_dir(functions_dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()?;
+        let mut stdout = Vec::new();
+        if let Some(mut pipe) = child.stdout.take() {
+            tokio::io::AsyncReadExt::read_to_end(&mut pipe, &mut stdout).await?;
+        }
+        let status = child.wait().await?;
+        Ok(std::process::Output {
+            status,
+            stdout,
+            stderr: Vec::new(),
+        })
+    };
+    built(run.await, crates)
 }
 
 fn cargo() -> String {
