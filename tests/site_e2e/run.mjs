@@ -859,7 +859,7 @@ window.appConfig = {
           + `${state.cspViolations.slice(0, 6).join('\n       ')}`);
       }
       console.log(`       browser console (last lines):\n       ${tail('browser-console.log', 10)}`);
-      console.log(`       API calls: ${JSON.stringify(state.calls ?? [])}`);
+      console.log(`       API calls (${(state.calls ?? []).length}, the last 8): ${JSON.stringify((state.calls ?? []).slice(-8))}`);
       console.log(`       provider (last lines):\n       ${tail('provider.log', 8)}`);
       console.log(`       authorizer log:\n       ${tail('authorizer.log', 5)}`);
       console.log(`       user-profile log:\n       ${tail('user-profile.log', 5)}`);
@@ -1143,7 +1143,7 @@ window.appConfig = {
       const body = JSON.parse(text);
       check(body.greeting === GREETING, `greeting is ${JSON.stringify(body.greeting)}, expected ${JSON.stringify(GREETING)}: ${text}`);
       check(body.caller === USER.id, `caller is ${JSON.stringify(body.caller)}`);
-      return `200 ${text}`;
+      return `200 ${JSON.stringify(body)}`;
     });
 
     await step('Ctrl-C: SIGINT to gen dev, exit 0 within 15 s, `gen dev: stopped`, none of its children left', async () => {
