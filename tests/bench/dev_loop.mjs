@@ -4,7 +4,7 @@
 //
 // Usage: node tests/bench/dev_loop.mjs [--gen target/release/gen] [--project output]
 //                                      [--cargo-target target/functions] [--reps 3]
-//                                      [--out target/bench-dev-loop]
+//                                      [--lock FILE] [--out target/bench-dev-loop]
 //   e.g. after tests/run (or its "build" and "functions" steps):
 //        node tests/bench/dev_loop.mjs --gen target/release/gen
 //
@@ -13,7 +13,8 @@
 // token signed with it (node's crypto) is what the authorizer accepts, through
 // `--env authorizer:AUTH_ISSUER=... AUTH_JWKS_URL=... AUTH_AUDIENCE=...`. gen dev runs with
 // CARGO_TARGET_DIR=--cargo-target (default target/functions: the dir tests/run's "functions" step
-// warms, so the debug builds are incremental). No node_modules needed.
+// warms, so the debug builds are incremental; --lock copies a Cargo.lock into the copy's
+// functions/, e.g. the one that step resolved, for the same crate versions). No node_modules needed.
 //
 // One warm-up run first (the fresh copy's own crates compile once into the target dir; reported,
 // not counted), then --reps runs, each:
@@ -50,11 +51,12 @@ function parseArgs(argv) {
     'cargo-target': path.join(ROOT, 'target/functions'),
     reps: '3',
     out: path.join(ROOT, 'target/bench-dev-loop'),
+    lock: null,
   };
   for (let i = 0; i < argv.length; i += 1) {
     const key = argv[i].replace(/^--/, '');
     if (!argv[i].startsWith('--') || !(key in opts) || i + 1 >= argv.length) {
-      console.error('usage: node tests/bench/dev_loop.mjs [--gen GEN] [--project DIR] [--cargo-target DIR] [--reps N] [--out DIR]');
+      console.error('usage: node tests/bench/dev_loop.mjs [--gen GEN] [--project DIR] [--cargo-target DIR] [--lock FILE] [--reps N] [--out DIR]');
       process.exit(2);
     }
     opts[key] = key === 'reps' ? argv[(i += 1)] : path.resolve(argv[(i += 1)]);
@@ -121,6 +123,7 @@ async function copyProject() {
     if (!seen.has(key)) throw new Error(`${manifest} has no ${key}`);
   }
   writeFileSync(manifest, lines.join('\n'));
+  if (opts.lock) cpSync(opts.lock, path.join(dest, 'functions/Cargo.lock'));
   return dest;
 }
 

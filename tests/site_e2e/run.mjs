@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // End-to-end test of the generated website, as a person would use it, in headless Chromium.
 //
-// Usage: node tests/site_e2e/run.mjs --dev GEN [--project DIR] [--cargo-target DIR] [--out DIR]
-//                                     [--chromium PATH]
+// Usage: node tests/site_e2e/run.mjs --dev GEN [--project DIR] [--cargo-target DIR] [--lock FILE]
+//                                     [--out DIR] [--chromium PATH]
 //        node tests/site_e2e/run.mjs [--site DIR] [--lambda DIR] [--template FILE] [--out DIR]
 //                                     [--chromium PATH]
 //        node tests/site_e2e/run.mjs --deployed DIR [--objects FILE] --template FILE [--lambda DIR]
@@ -25,7 +25,9 @@
 //               (a new JSON field), gen dev's `built in` awaited (120 s), the API answers with
 //               the field (edit -> new answer seconds printed); then SIGINT to gen dev: exit 0
 //               within 15 s, `gen dev: stopped`, and none of its descendants (recorded from
-//               /proc while it ran) still alive.
+//               /proc while it ran) still alive. --lock FILE: a Cargo.lock copied into the
+//               copy's functions/ first (tests/run passes the one its "functions" step resolved,
+//               so gen dev's build uses the same crate versions: incremental, no resolution).
 //   --site      the generated site (default output/site); it is COPIED to OUT/site, where
 //               `npm install` runs (its postinstall fills vendor/) and js/config.js is
 //               replaced with the local tenant, client, audience and API
@@ -114,10 +116,11 @@ function parseArgs(argv) {
     dev: null,
     project: path.join(ROOT, 'output'),
     'cargo-target': path.join(ROOT, 'target/functions'),
+    lock: null,
   };
   const given = new Set();
   const usage = () => {
-    console.error('usage: node tests/site_e2e/run.mjs --dev GEN [--project DIR] [--cargo-target DIR] [--out DIR] [--chromium PATH]\n'
+    console.error('usage: node tests/site_e2e/run.mjs --dev GEN [--project DIR] [--cargo-target DIR] [--lock FILE] [--out DIR] [--chromium PATH]\n'
       + '       node tests/site_e2e/run.mjs [--site DIR] [--lambda DIR] [--template FILE] [--out DIR] [--chromium PATH]\n'
       + '       node tests/site_e2e/run.mjs --deployed DIR [--objects FILE] --template FILE [--lambda DIR] [--out DIR] [--chromium PATH]');
     process.exit(2);
@@ -131,7 +134,7 @@ function parseArgs(argv) {
   if (opts.dev) {
     // gen dev serves the project's own site, functions and template.
     if (['site', 'lambda', 'template', 'deployed', 'objects'].some((k) => given.has(k))) usage();
-  } else if (['project', 'cargo-target'].some((k) => given.has(k))) {
+  } else if (['project', 'cargo-target', 'lock'].some((k) => given.has(k))) {
     usage();
   } else if (opts.deployed) {
     // The deployed site is served by the template's distribution: no default template here.
@@ -408,10 +411,15 @@ async function copyProject() {
     check(found[key], `${manifest} has no ${key} (the site e2e needs an API behind Auth0 and a site)`);
   }
   writeFileSync(manifest, lines.join('\n'));
+  if (opts.lock) {
+    check(existsSync(opts.lock), `${opts.lock} (--lock) is missing`);
+    cpSync(opts.lock, path.join(dest, 'functions/Cargo.lock'));
+  }
   state.clientId = found['auth.client_id'];
   state.audience = found['auth.audience'];
   return `OUT/project, gen.yaml: api.cors_origin ${found['api.cors_origin']} -> ${state.siteOrigin}, site.port `
-    + `${found['site.port']} -> ${port}; auth: client ${state.clientId}, audience ${state.audience}`;
+    + `${found['site.port']} -> ${port}; auth: client ${state.clientId}, audience ${state.audience}`
+    + `${opts.lock ? `; functions/Cargo.lock from ${path.relative(process.cwd(), opts.lock)}` : ''}`;
 }
 
 // The live descendants of `pid`: Map pid -> {pid, comm, start} (start: /proc's starttime, so a
@@ -494,7 +502,9 @@ function devStderrLine(text) {
   const req = /^([A-Z]+) (\/\S*) → (\d{3}) \((.*)\)$/.exec(text);
   if (req) {
     const parts = req[4].split(', ');
-    const authorizer = parts.find((p) => p.startsWith('authorizer '))?.slice('authorizer '.length).split(' ')[0] ?? null;
+    // `authorizer Allow` / `authorizer Unauthorized` ...: the gateway ran (or cached) it.
+    let authorizer = parts.find((p) => p.startsWith('authorizer '))?.slice('authorizer '.length).split(' ')[0] ?? null;
+    if (authorizer === 'not') authorizer = null; // `authorizer not invoked`
     const entry = { method: req[1], path: req[2], status: Number(req[3]), authorizer, line: text };
     state.calls.push(entry);
     apiLog(JSON.stringify(entry));
