@@ -502,10 +502,13 @@ function devStderrLine(text) {
   const req = /^([A-Z]+) (\/\S*) → (\d{3}) \((.*)\)$/.exec(text);
   if (req) {
     const parts = req[4].split(', ');
-    // `authorizer Allow` / `authorizer Unauthorized` ...: the gateway ran (or cached) it.
-    let authorizer = parts.find((p) => p.startsWith('authorizer '))?.slice('authorizer '.length).split(' ')[0] ?? null;
+    // `authorizer Allow` / `authorizer cached Allow` / `authorizer Unauthorized` / `authorizer not
+    // invoked` ...: the authorizer's answer (run, or cached by the gateway), or none.
+    const words = parts.find((p) => p.startsWith('authorizer '))?.slice('authorizer '.length).split(' ') ?? [];
+    const cached = words[0] === 'cached';
+    let authorizer = (cached ? words[1] : words[0]) ?? null;
     if (authorizer === 'not') authorizer = null; // `authorizer not invoked`
-    const entry = { method: req[1], path: req[2], status: Number(req[3]), authorizer, line: text };
+    const entry = { method: req[1], path: req[2], status: Number(req[3]), authorizer, cached, line: text };
     state.calls.push(entry);
     apiLog(JSON.stringify(entry));
   }
@@ -524,8 +527,8 @@ async function startDev() {
   const logFile = path.join(OUT, 'gen-dev.log');
   writeFileSync(logFile, `$ CARGO_TARGET_DIR=${opts['cargo-target']} ${opts.dev} ${args.join(' ')}\n`);
   state.calls = [];
-  // Each request line with an `authorizer ...` part: the gateway ran the authorizer for it.
-  state.authorizer = { get invocations() { return state.calls.filter((c) => c.authorizer).length; } };
+  // Each request line with an `authorizer ...` part, not `cached`: the gateway ran the authorizer.
+  state.authorizer = { get invocations() { return state.calls.filter((c) => c.authorizer && !c.cached).length; } };
   const started = performance.now();
   const proc = spawn(opts.dev, args, {
     cwd: project,
