@@ -14,6 +14,8 @@ use stackgen_core::model::{Key, Model};
 use stackgen_core::project::layout;
 use stackgen_local::{InvokeConfig, LogStream, Outcome};
 
+use crate::env_override::{self, EnvOverride};
+
 /// What `gen invoke` was asked.
 pub struct InvokeArgs<'a> {
     pub function: &'a str,
@@ -22,6 +24,8 @@ pub struct InvokeArgs<'a> {
     /// Print the event only.
     pub print: bool,
     pub stage: Option<&'a str>,
+    /// `--env [FN:]NAME=VALUE`: variables set over the template's.
+    pub env: &'a [EnvOverride],
 }
 
 /// Variables a process on this machine needs to reach AWS (or a stand-in) as the person
@@ -45,13 +49,20 @@ pub fn invoke(manifest: &Path, args: InvokeArgs) -> Result<u8> {
     let text = crate::read_manifest(manifest)?;
     let model = stackgen_core::load_stage(&text, args.stage).map_err(|e| anyhow::anyhow!("{e}"))?;
     let key = function_key(&model, args.function)?;
+    env_override::check(args.env, &model)?;
     let event = event(&model, &key, &args)?;
     if args.print {
         say!("{}", serde_json::to_string_pretty(&event)?);
         return Ok(0);
     }
     let function = template_function(&project, &output, &model, &key)?;
-    for unresolved in &function.unresolved {
+    let mut environment = environment(&model, &key, &function);
+    let overridden = env_override::apply(args.env, &key, &mut environment);
+    for unresolved in function
+        .unresolved
+        .iter()
+        .filter(|u| !overridden.contains(&u.variable))
+    {
         eprintln!(
             "note: {} is a placeholder ({}): `gen deploy` the stage, or set it in the function's code for now",
             unresolved.variable, unresolved.reason
@@ -70,7 +81,7 @@ pub fn invoke(manifest: &Path, args: InvokeArgs) -> Result<u8> {
     let built = building.elapsed();
     let config = InvokeConfig {
         binary,
-        environment: environment(&model, &key, &function),
+        environment,
         function_arn: model
             .naming
             .function_arn_in(&key, SAMPLE_ACCOUNT, &model.region),
@@ -193,7 +204,7 @@ fn event(model: &Model, key: &Key, args: &InvokeArgs) -> Result<serde_json::Valu
 
 /// The function as the stage's generated template declares it (a split app's may be in a
 /// nested stack), with what that stack's deploy recorded.
-fn template_function(
+pub(crate) fn template_function(
     project: &stackgen_workspace::Project,
     output: &stackgen_core::Output,
     model: &Model,
@@ -233,7 +244,11 @@ fn template_function(
 }
 
 /// The environment Lambda gives the function: the template's variables and Lambda's own.
-fn environment(model: &Model, key: &Key, function: &LocalFunction) -> BTreeMap<String, String> {
+pub(crate) fn environment(
+    model: &Model,
+    key: &Key,
+    function: &LocalFunction,
+) -> BTreeMap<String, String> {
     let mut environment = function.environment.clone();
     let log_group = model.naming.function_log_group(key).into_string();
     let lambda = [

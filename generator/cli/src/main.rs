@@ -12,8 +12,9 @@ use stackgen_core::fresh;
 use stackgen_core::ledger::{self, Action, PlanConfig};
 use stackgen_core::project::layout;
 use stackgen_deploy::{Builder, DeployConfig};
-use stackgen_workspace::Project;
+use stackgen_workspace::{Access, Project};
 
+mod lock;
 mod ui;
 
 use ui::Terminal;
@@ -139,6 +140,40 @@ enum Command {
         /// The stage whose template, names and settings apply (default: the default stage).
         #[arg(long)]
         stage: Option<String>,
+        /// Set a variable of the function's environment over the template's: NAME=VALUE
+        /// (repeatable).
+        #[arg(long, value_name = "[FN:]NAME=VALUE")]
+        env: Vec<env_override::EnvOverride>,
+    },
+    /// Run the app on this machine: the API Gateway its template describes (routes, the
+    /// authorizer, CORS) in front of each function's own bootstrap (debug builds), and the
+    /// site pointed at it. Rebuilds a function when its code changes and regenerates when
+    /// gen.yaml does. No Docker, no AWS; Ctrl-C stops everything it started.
+    Dev {
+        /// The manifest; the project is the directory holding it.
+        #[arg(long, default_value = "gen.yaml")]
+        manifest: PathBuf,
+        /// The stage whose templates, names and settings apply (default: the default stage).
+        #[arg(long)]
+        stage: Option<String>,
+        /// The local API's port on 127.0.0.1 (0: any free port).
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+        /// The site's port on 127.0.0.1 (default: gen.yaml's `site.port`, the origin the
+        /// API's CORS allows; 0: any free port).
+        #[arg(long)]
+        site_port: Option<u16>,
+        /// Set a variable of the functions' environment over the template's: NAME=VALUE for
+        /// every function, FN:NAME=VALUE for one (repeatable).
+        #[arg(long, value_name = "[FN:]NAME=VALUE")]
+        env: Vec<env_override::EnvOverride>,
+        /// The sign-in domain the served config.js names instead of gen.yaml's `auth.domain`
+        /// (e.g. a development tenant, or a local OpenID provider's origin).
+        #[arg(long, value_name = "DOMAIN")]
+        auth_domain: Option<String>,
+        /// Serve without watching gen.yaml and the functions' sources.
+        #[arg(long)]
+        no_watch: bool,
     },
     /// Write the manifest's JSON Schema (draft-07), for editors and validators.
     Schema {
@@ -198,7 +233,9 @@ macro_rules! say {
     }};
 }
 
-// After `say!`, which it uses.
+// After `say!`, which they use.
+mod dev;
+mod env_override;
 mod invoke;
 
 /// An error already printed in full (diagnostics); only the exit code remains.
@@ -266,6 +303,7 @@ fn main() -> ExitCode {
             print,
             manifest,
             stage,
+            env,
         } => invoke::invoke(
             &manifest,
             invoke::InvokeArgs {
@@ -274,8 +312,26 @@ fn main() -> ExitCode {
                 sample: sample.as_deref(),
                 print,
                 stage: stage.as_deref(),
+                env: &env,
             },
         ),
+        Command::Dev {
+            manifest,
+            stage,
+            port,
+            site_port,
+            env,
+            auth_domain,
+            no_watch,
+        } => dev::dev(dev::DevConfig {
+            manifest: &manifest,
+            stage: stage.as_deref(),
+            port,
+            site_port,
+            env: &env,
+            auth_domain: auth_domain.as_deref(),
+            watch: !no_watch,
+        }),
         Command::Schema { out } => schema(&out).map(|()| 0),
     };
     match result {
@@ -322,14 +378,11 @@ fn new(dir: &Path, name: Option<&str>) -> Result<u8> {
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let manifest = dir.join(layout::MANIFEST);
     fs::write(&manifest, &text).with_context(|| format!("writing {}", manifest.display()))?;
+    let project = project_of(&manifest);
+    let _lock = lock::take(&manifest, &project, Access::Exclusive, "gen new")?;
     say!("Created project `{name}` in {}", dir.display());
     let inputs = input_key(&text, &records, None);
-    build_compiled(
-        &project_of(&manifest),
-        inputs,
-        output,
-        BuildConfig::default(),
-    )?;
+    build_compiled(&project, inputs, output, BuildConfig::default())?;
     say!(
         "Next: cd {} && edit gen.yaml, then `gen build`",
         dir.display()
@@ -432,6 +485,12 @@ fn compile_for_cloud(cloud: &CloudArgs, project: &Project) -> Result<stackgen_co
 /// Returns whether the output was (or now is) up to date.
 fn build(manifest: &Path, config: BuildConfig) -> Result<bool> {
     let project = project_of(manifest);
+    // Before anything is read: a build queued behind another plans from its result.
+    let _lock = if config.check {
+        lock::take(manifest, &project, Access::Shared, "gen build --check")?
+    } else {
+        lock::take(manifest, &project, Access::Exclusive, "gen build")?
+    };
     let text = read_manifest(manifest)?;
     let records = project.records()?;
     let inputs = input_key(&text, &records, config.stage);
@@ -804,6 +863,7 @@ fn deploy(cloud: &CloudArgs, config: DeployConfig) -> Result<u8> {
     // Deploy what gen.yaml says: regenerate first, with gen build's guarantees (no user edit
     // is overwritten; a conflict stops here, before anything reaches AWS).
     let project = project_of(&cloud.manifest);
+    let _lock = lock::take(&cloud.manifest, &project, Access::Exclusive, "gen deploy")?;
     let output = compile_for_cloud(cloud, &project)?;
     let build = BuildConfig {
         stage: cloud.stage.as_deref(),
@@ -850,6 +910,7 @@ fn refresh_site(cloud: &CloudArgs, project: &Project, what: &str) -> Result<()> 
 
 fn diff(cloud: &CloudArgs) -> Result<u8> {
     let project = project_of(&cloud.manifest);
+    let _lock = lock::take(&cloud.manifest, &project, Access::Shared, "gen diff")?;
     let output = compile_for_cloud(cloud, &project)?;
     let differs = runtime()?.block_on(stackgen_deploy::app::diff_app(
         &project,
@@ -862,6 +923,7 @@ fn diff(cloud: &CloudArgs) -> Result<u8> {
 
 fn destroy(cloud: &CloudArgs, yes: bool) -> Result<u8> {
     let project = project_of(&cloud.manifest);
+    let _lock = lock::take(&cloud.manifest, &project, Access::Exclusive, "gen destroy")?;
     let output = compile_for_cloud(cloud, &project)?;
     let report = runtime()?.block_on(stackgen_deploy::app::destroy_app(
         &project,

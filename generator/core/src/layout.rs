@@ -14,6 +14,9 @@ pub const PLACEMENT: &str = ".gen/placement.json";
 pub const CACHE_DIR: &str = ".gen/cache";
 /// What the last build saw and left ([`crate::fresh::BuildRecord`]).
 pub const BUILD_RECORD: &str = ".gen/cache/build.json";
+/// The run lock (flock) that keeps two gens from writing one project at once; it holds the
+/// writer's `PID command`. Machine-local, so in the cache (stackgen-workspace's `lock.rs`).
+pub const LOCK: &str = ".gen/cache/lock";
 pub const TEMPLATE: &str = "infra/template.json";
 pub const BILLING_TEMPLATE: &str = "infra/billing-us-east-1.template.json";
 pub const POLICIES: &str = "policies";

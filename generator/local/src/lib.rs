@@ -2,8 +2,13 @@
 //! AWS. [`build`] builds one function crate (debug, incremental); [`run::invoke_once`] runs its
 //! bootstrap once behind a loopback Lambda Runtime API ([`runtime_api`]). The CLI decides
 //! what to run and prints; this crate returns outcomes and hands log lines to a callback.
+//! [`gateway`] is `gen dev`'s local API Gateway: the REST API of a generated template, served
+//! on 127.0.0.1 over the same minimal HTTP/1.1 ([`http`]), invoking functions through a trait
+//! the CLI implements.
 
 pub mod build;
+pub mod gateway;
+pub mod http;
 pub mod run;
 pub mod runtime_api;
 pub mod site;

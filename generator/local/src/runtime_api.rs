@@ -1,23 +1,23 @@
 //! A loopback Lambda Runtime API (the `2018-06-01` protocol a bootstrap polls), as
 //! tests/site_e2e/api.mjs serves it: `GET …/invocation/next` long-polls for the next event,
 //! `POST …/invocation/{id}/response|error` answers it, `POST …/init/error` reports a failed
-//! start. A minimal HTTP/1.1 server: Content-Length or chunked request bodies, keep-alive
-//! unless the client says `Connection: close`, every answer with a Content-Length.
+//! start. Over the crate's minimal HTTP/1.1 server ([`crate::http`]).
 
 use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::BufReader;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinSet;
 
+use crate::http::{Reply, read_request, write_reply};
+
 const PREFIX: &str = "/2018-06-01/runtime/";
 /// Larger requests are refused: Lambda's own payload limit is 6 MB.
 const MAX_BODY: usize = 6 * 1024 * 1024 + 1024;
-const MAX_HEAD: usize = 64 * 1024;
 
 /// What a request to the Runtime API asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -157,34 +157,11 @@ fn request_id(n: u64) -> String {
     format!("00000000-0000-4000-8000-{n:012x}")
 }
 
-struct Request {
-    method: String,
-    path: String,
-    body: Vec<u8>,
-    keep_alive: bool,
-}
-
-struct Reply {
-    status: u16,
-    headers: Vec<(&'static str, String)>,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn json(status: u16, body: &str) -> Reply {
-        Reply {
-            status,
-            headers: vec![("Content-Type", "application/json".to_owned())],
-            body: body.as_bytes().to_vec(),
-        }
-    }
-}
-
 async fn serve(stream: TcpStream, shared: Arc<Shared>) {
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read);
     loop {
-        let request = match read_request(&mut reader).await {
+        let request = match read_request(&mut reader, MAX_BODY).await {
             Ok(Some(request)) => request,
             Ok(None) => return,
             Err(error) => {
@@ -196,7 +173,7 @@ async fn serve(stream: TcpStream, shared: Arc<Shared>) {
         let reply = handle(
             &shared,
             request.method.as_str(),
-            &request.path,
+            &request.target,
             request.body,
         )
         .await;
@@ -230,7 +207,10 @@ async fn handle(shared: &Shared, method: &str, path: &str, body: Vec<u8>) -> Rep
                     "Lambda-Runtime-Trace-Id",
                     "Root=1-00000000-000000000000000000000000;Sampled=0".to_owned(),
                 ),
-            ];
+            ]
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect();
             Reply {
                 status: 200,
                 headers,
@@ -297,141 +277,10 @@ fn answer(shared: &Shared, id: &str, answer: Answer) -> Reply {
     }
 }
 
-fn invalid(message: impl Into<String>) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, message.into())
-}
-
-/// Reads one request; `None` when the client closed the connection between requests.
-async fn read_request<R: AsyncBufReadExt + Unpin>(reader: &mut R) -> io::Result<Option<Request>> {
-    let mut line = String::new();
-    let mut head = 0;
-    // Tolerate blank lines before a request line (RFC 9112, 2.2).
-    loop {
-        line.clear();
-        if reader.read_line(&mut line).await? == 0 {
-            return Ok(None);
-        }
-        if !line.trim().is_empty() {
-            break;
-        }
-    }
-    let mut parts = line.split_whitespace();
-    let (Some(method), Some(path), Some(version)) = (parts.next(), parts.next(), parts.next())
-    else {
-        return Err(invalid(format!("bad request line {:?}", line.trim_end())));
-    };
-    let (method, path) = (method.to_owned(), path.to_owned());
-    let mut keep_alive = version != "HTTP/1.0";
-    let mut length: Option<usize> = None;
-    let mut chunked = false;
-    loop {
-        line.clear();
-        if reader.read_line(&mut line).await? == 0 {
-            return Err(invalid("connection closed in the request head"));
-        }
-        head += line.len();
-        if head > MAX_HEAD {
-            return Err(invalid("request head too large"));
-        }
-        let header = line.trim_end_matches(['\r', '\n']);
-        if header.is_empty() {
-            break;
-        }
-        let Some((name, value)) = header.split_once(':') else {
-            return Err(invalid(format!("bad header {header:?}")));
-        };
-        let value = value.trim();
-        match name.trim().to_ascii_lowercase().as_str() {
-            "content-length" => {
-                length = Some(value.parse().map_err(|_| invalid("bad Content-Length"))?);
-            }
-            "transfer-encoding" => chunked = value.eq_ignore_ascii_case("chunked"),
-            "connection" => {
-                if value.eq_ignore_ascii_case("close") {
-                    keep_alive = false;
-                } else if value.eq_ignore_ascii_case("keep-alive") {
-                    keep_alive = true;
-                }
-            }
-            _ => {}
-        }
-    }
-    let body = if chunked {
-        read_chunked(reader).await?
-    } else {
-        let length = length.unwrap_or(0);
-        if length > MAX_BODY {
-            return Err(invalid("request body too large"));
-        }
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body).await?;
-        body
-    };
-    Ok(Some(Request {
-        method,
-        path,
-        body,
-        keep_alive,
-    }))
-}
-
-async fn read_chunked<R: AsyncBufReadExt + Unpin>(reader: &mut R) -> io::Result<Vec<u8>> {
-    let mut body = Vec::new();
-    let mut line = String::new();
-    loop {
-        line.clear();
-        reader.read_line(&mut line).await?;
-        let size = line.trim().split(';').next().unwrap_or_default();
-        let size = usize::from_str_radix(size, 16).map_err(|_| invalid("bad chunk size"))?;
-        if body.len() + size > MAX_BODY {
-            return Err(invalid("request body too large"));
-        }
-        if size == 0 {
-            // Trailers, up to the blank line.
-            loop {
-                line.clear();
-                if reader.read_line(&mut line).await? == 0 || line.trim().is_empty() {
-                    return Ok(body);
-                }
-            }
-        }
-        let start = body.len();
-        body.resize(start + size, 0);
-        reader.read_exact(&mut body[start..]).await?;
-        line.clear();
-        reader.read_line(&mut line).await?;
-    }
-}
-
-async fn write_reply<W: AsyncWriteExt + Unpin>(
-    writer: &mut W,
-    reply: &Reply,
-    keep_alive: bool,
-) -> io::Result<()> {
-    let reason = match reply.status {
-        200 => "OK",
-        202 => "Accepted",
-        400 => "Bad Request",
-        404 => "Not Found",
-        _ => "Error",
-    };
-    let mut head = format!("HTTP/1.1 {} {reason}\r\n", reply.status);
-    for (name, value) in &reply.headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str(&format!("Content-Length: {}\r\n", reply.body.len()));
-    if !keep_alive {
-        head.push_str("Connection: close\r\n");
-    }
-    head.push_str("\r\n");
-    writer.write_all(head.as_bytes()).await?;
-    writer.write_all(&reply.body).await?;
-    writer.flush().await
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 
     #[test]
     fn routes_follow_the_2018_06_01_protocol() {

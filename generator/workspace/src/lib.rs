@@ -1,6 +1,7 @@
 //! The I/O edge for a user project: reads the ledger and the files on disk, and carries out a
 //! [`Plan`] atomically (every new file is staged beside its target first; only when all are
 //! staged are they renamed into place, so a failed run leaves the previous output intact).
+//! [`Project::lock`] keeps concurrent gens from interleaving (see `lock.rs`).
 
 use std::fs;
 use std::io::{self, Write as _};
@@ -10,6 +11,10 @@ use stackgen_core::fresh::{BuildRecord, Stamp};
 use stackgen_core::ledger::{Action, Ledger, OnDisk, Plan, sha256_hex};
 use stackgen_core::outputs::{Deployed, OUTPUTS_DIR, parse_outputs};
 use stackgen_core::project::layout;
+
+mod lock;
+
+pub use lock::{Access, Holder, LockError, RunLock, Wait};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkspaceError {
@@ -195,16 +200,23 @@ impl Project {
         Some((BuildRecord::parse(&text)?, mtime))
     }
 
-    /// Writes the build record, and the `.gitignore` that keeps `.gen/cache/` out of commits.
+    /// Writes the build record (in `.gen/cache/`, see [`Project::ensure_cache_dir`]).
     pub fn write_build_record(&self, record: &BuildRecord) -> Result<(), WorkspaceError> {
+        self.ensure_cache_dir()?;
+        self.write_record(layout::BUILD_RECORD, &record.render())
+    }
+
+    /// Creates `.gen/cache/` with the `.gitignore` that keeps it out of commits: what it holds
+    /// (the build record's file stamps, the run lock) means nothing on another machine.
+    fn ensure_cache_dir(&self) -> Result<(), WorkspaceError> {
         let ignore = format!("{}/.gitignore", layout::CACHE_DIR);
         if !self.path(&ignore).exists() {
             self.write_record(
                 &ignore,
-                "# Machine-local state of gen build (file stamps): not for version control.\n*\n",
+                "# Machine-local state of gen (file stamps, the run lock): not for version control.\n*\n",
             )?;
         }
-        self.write_record(layout::BUILD_RECORD, &record.render())
+        Ok(())
     }
 
     /// Removes such a record if it exists.
