@@ -1,10 +1,33 @@
 #!/usr/bin/env node
 // End-to-end test of the generated website, as a person would use it, in headless Chromium.
 //
-// Usage: node tests/site_e2e/run.mjs [--site DIR] [--lambda DIR] [--template FILE] [--out DIR]
+// Usage: node tests/site_e2e/run.mjs --dev GEN [--project DIR] [--cargo-target DIR] [--lock FILE]
+//                                     [--out DIR] [--chromium PATH]
+//        node tests/site_e2e/run.mjs [--site DIR] [--lambda DIR] [--template FILE] [--out DIR]
 //                                     [--chromium PATH]
 //        node tests/site_e2e/run.mjs --deployed DIR [--objects FILE] --template FILE [--lambda DIR]
 //                                     [--out DIR] [--chromium PATH]
+//   --dev       the `gen` binary (e.g. target/release/gen): the app runs under `gen dev` (issue
+//               16; tests/run's "site e2e" step). The project (default output/, with .gen/,
+//               gen.yaml, functions/, site/) is COPIED to OUT/project, its gen.yaml given a free
+//               port P (`api.cors_origin: http://127.0.0.1:P`, `site.port: P`), `npm install`
+//               run in OUT/project/site; the provider is configured with the copy's
+//               auth.client_id and auth.audience (read from its gen.yaml, so the config.js gen dev
+//               serves and the audience gen dev gives the authorizer are gen.yaml's own, as
+//               deployed), and `GEN dev --manifest OUT/project/gen.yaml --port 0 --auth-domain
+//               <provider> --env authorizer:AUTH_ISSUER=... --env authorizer:AUTH_JWKS_URL=...`
+//               runs with CARGO_TARGET_DIR=--cargo-target (default target/functions, the dir
+//               tests/run's "functions" step warmed: the debug build is incremental), its stdout
+//               and stderr in OUT/gen-dev.log (function lines also in OUT/authorizer.log and
+//               OUT/user-profile.log). Its `gen dev: ready` line is awaited (600 s: a cold build;
+//               the browser budget starts after it); the API and site URLs come from it. The
+//               browser steps run against gen dev's gateway and site, then: handler.rs edited
+//               (a new JSON field), gen dev's `built in` awaited (300 s), the API answers with
+//               the field (edit -> new answer seconds printed); then SIGINT to gen dev: exit 0
+//               within 15 s, `gen dev: stopped`, and none of its descendants (recorded from
+//               /proc while it ran) still alive. --lock FILE: a Cargo.lock copied into the
+//               copy's functions/ first (tests/run passes the one its "functions" step resolved,
+//               so gen dev's build uses the same crate versions: incremental, no resolution).
 //   --site      the generated site (default output/site); it is COPIED to OUT/site, where
 //               `npm install` runs (its postinstall fills vendor/) and js/config.js is
 //               replaced with the local tenant, client, audience and API
@@ -26,6 +49,7 @@
 //               tenant's and the API's origins replaced by the local provider's and API's. The
 //               browser steps are the same, plus: the headers on `/`, a missing path 404,
 //               index.html always `no-cache`, and no Content Security Policy violation at all.
+//               (tests/run's "deploy e2e" step.)
 //   --objects   with --deployed: the objects file (default DIR.objects.json, beside DIR):
 //               {"<key>": {"ContentType": "...", "CacheControl": "..."}, ...}, one entry per
 //               object of the bucket, as HeadObject gives them (keys `/`-separated, no leading
@@ -34,27 +58,38 @@
 // Everything listens on 127.0.0.1 only (different ports, the same host: this Chromium blocks
 // third-party cookies, which silent authentication after a reload needs):
 //   provider.mjs  a fake Auth0 tenant (oidc-provider) with one user and a password
-//   api.mjs       API Gateway's part: the real authorizer and user-profile bootstraps, each behind
-//                 its own Lambda Runtime API
-//   the site      served by local-web-server from the copy's own node_modules (--deployed:
+//   --dev:        `gen dev`: its gateway (the template's TOKEN authorizer, CORS, the stage in the
+//                 path) in front of each function's debug bootstrap, and its site server
+//   otherwise:    api.mjs, API Gateway's part: the real authorizer and user-profile release
+//                 bootstraps, each behind its own Lambda Runtime API; the site served by
+//                 local-web-server from the copy's own node_modules (--deployed:
 //                 distribution.mjs, in this process)
 // Prints one line per step and `site_e2e: N passed, M failed[, K skipped]`; exits non-zero on a
 // failure. Every process it starts is stopped by PID, whatever happens. Waits are on DOM state
-// and bounded; the whole browser part has a 60 s budget.
+// and bounded; the whole browser part has a 60 s budget (--dev: gen dev's start and its rebuild
+// after the edit have their own bounds, outside it).
 import { spawn, spawnSync } from 'node:child_process';
 import {
-  appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync,
+  appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync,
 } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import vm from 'node:vm';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
 const BUDGET_MS = 60_000; // servers + browser steps
 const STEP_TIMEOUT_MS = 15_000;
 const INSTALL_TIMEOUT_MS = 300_000;
+const DEV_READY_TIMEOUT_MS = 600_000; // gen dev's start: regenerate + a possibly cold debug build
+// gen dev's rebuild after the handler edit. Usually seconds; but its first rebuild of one crate in a
+// target dir that only workspace-wide builds warmed (tests/run's "functions" step) compiles the
+// shared dependencies again for that crate's own feature set: ~90 s on a busy 2-core machine.
+const DEV_REBUILD_TIMEOUT_MS = 300_000;
+const DEV_STOP_TIMEOUT_MS = 15_000; // SIGINT -> exit
+const GREETING = 'edited by site-e2e';
 const CLIENT_ID = 'site-e2e-spa-client';
 const AUDIENCE = 'https://api.site-e2e.example';
 const API_PATH = '/user-profile';
@@ -81,10 +116,15 @@ function parseArgs(argv) {
     chromium: '/usr/bin/chromium',
     deployed: null,
     objects: null,
+    dev: null,
+    project: path.join(ROOT, 'output'),
+    'cargo-target': path.join(ROOT, 'target/functions'),
+    lock: null,
   };
   const given = new Set();
   const usage = () => {
-    console.error('usage: node tests/site_e2e/run.mjs [--site DIR] [--lambda DIR] [--template FILE] [--out DIR] [--chromium PATH]\n'
+    console.error('usage: node tests/site_e2e/run.mjs --dev GEN [--project DIR] [--cargo-target DIR] [--lock FILE] [--out DIR] [--chromium PATH]\n'
+      + '       node tests/site_e2e/run.mjs [--site DIR] [--lambda DIR] [--template FILE] [--out DIR] [--chromium PATH]\n'
       + '       node tests/site_e2e/run.mjs --deployed DIR [--objects FILE] --template FILE [--lambda DIR] [--out DIR] [--chromium PATH]');
     process.exit(2);
   };
@@ -94,7 +134,12 @@ function parseArgs(argv) {
     opts[key] = path.resolve(argv[(i += 1)]);
     given.add(key);
   }
-  if (opts.deployed) {
+  if (opts.dev) {
+    // gen dev serves the project's own site, functions and template.
+    if (['site', 'lambda', 'template', 'deployed', 'objects'].some((k) => given.has(k))) usage();
+  } else if (['project', 'cargo-target', 'lock'].some((k) => given.has(k))) {
+    usage();
+  } else if (opts.deployed) {
     // The deployed site is served by the template's distribution: no default template here.
     if (given.has('site') || !given.has('template')) usage();
     opts.objects ??= `${opts.deployed}.objects.json`;
@@ -108,7 +153,7 @@ const opts = parseArgs(process.argv.slice(2));
 const OUT = opts.out;
 mkdirSync(OUT, { recursive: true });
 for (const f of ['provider.log', 'api.log', 'site-server.log', 'browser-console.log', 'site-npm-install.log',
-  'authorizer.log', 'user-profile.log', 'signed-in.png', 'signed-out.png', 'failure.png', 'csp.txt']) {
+  'authorizer.log', 'user-profile.log', 'gen-dev.log', 'signed-in.png', 'signed-out.png', 'failure.png', 'csp.txt']) {
   rmSync(path.join(OUT, f), { force: true });
 }
 const logTo = (file) => (line) => appendFileSync(path.join(OUT, file), `${new Date().toISOString()} ${line}\n`);
@@ -311,6 +356,267 @@ async function serveDeployed(site, sitePort, provider, api) {
 // Cache-Control's directives, lower case.
 const directives = (value) => (value ?? '').toLowerCase().split(',').map((d) => d.trim()).filter(Boolean);
 
+// ---------------------------------------------------------------------------- --dev
+
+// Polls `cond` every 50 ms for at most `ms`; returns whether it held.
+async function until(cond, ms) {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 50)); // a log line from another process, not the page
+  }
+  return true;
+}
+
+// A scalar of gen.yaml, as written: quotes and a trailing comment dropped.
+const yamlScalar = (raw) => raw.replace(/\s+#.*$/, '').trim().replace(/^(['"])(.*)\1$/, '$2');
+
+// OUT/project: a copy of the example project (.gen/, gen.yaml, functions/, site/; no
+// node_modules, vendor/ or cargo target), its API's CORS origin and its site's port set to a free
+// port. Sets state.siteOrigin, state.clientId, state.audience (gen.yaml's auth block).
+async function copyProject() {
+  const src = opts.project;
+  const dest = path.join(OUT, 'project');
+  for (const f of ['gen.yaml', '.gen', 'functions/Cargo.toml', 'functions/user-profile/src/handler.rs', 'site/index.html', 'site/package.json']) {
+    check(existsSync(path.join(src, f)), `${src}/${f} is missing (is it a generated project?)`);
+  }
+  rmSync(dest, { recursive: true, force: true });
+  cpSync(src, dest, {
+    recursive: true,
+    filter: (p) => {
+      const [top, sub] = path.relative(src, p).split(path.sep);
+      return !((top === 'site' && ['node_modules', 'vendor'].includes(sub)) || (top === 'functions' && sub === 'target'));
+    },
+  });
+  const port = await freePort();
+  state.siteOrigin = `http://127.0.0.1:${port}`;
+  const manifest = path.join(dest, 'gen.yaml');
+  let section = null;
+  const found = {};
+  const lines = readFileSync(manifest, 'utf8').split('\n').map((line) => {
+    const top = /^([A-Za-z_][\w-]*):/.exec(line);
+    if (top) section = top[1];
+    const field = /^( {2}([a-z_]+):[ \t]*)(.*)$/.exec(line);
+    if (!field) return line;
+    const key = `${section}.${field[2]}`;
+    if (['auth.client_id', 'auth.audience', 'auth.domain'].includes(key)) found[key] = yamlScalar(field[3]);
+    if (key === 'api.cors_origin') {
+      found[key] = yamlScalar(field[3]);
+      return `${field[1]}${state.siteOrigin}`;
+    }
+    if (key === 'site.port') {
+      found[key] = yamlScalar(field[3]);
+      return `${field[1]}${port}`;
+    }
+    return line;
+  });
+  for (const key of ['auth.client_id', 'auth.audience', 'api.cors_origin', 'site.port']) {
+    check(found[key], `${manifest} has no ${key} (the site e2e needs an API behind Auth0 and a site)`);
+  }
+  writeFileSync(manifest, lines.join('\n'));
+  if (opts.lock) {
+    check(existsSync(opts.lock), `${opts.lock} (--lock) is missing`);
+    cpSync(opts.lock, path.join(dest, 'functions/Cargo.lock'));
+  }
+  state.clientId = found['auth.client_id'];
+  state.audience = found['auth.audience'];
+  return `OUT/project, gen.yaml: api.cors_origin ${found['api.cors_origin']} -> ${state.siteOrigin}, site.port `
+    + `${found['site.port']} -> ${port}; auth: client ${state.clientId}, audience ${state.audience}`
+    + `${opts.lock ? `; functions/Cargo.lock from ${path.relative(process.cwd(), opts.lock)}` : ''}`;
+}
+
+// The live descendants of `pid`: Map pid -> {pid, comm, start} (start: /proc's starttime, so a
+// reused PID is not mistaken for the recorded process).
+function descendants(pid, into = new Map()) {
+  let tasks = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return into;
+  }
+  for (const task of tasks) {
+    let kids = [];
+    try {
+      kids = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    } catch {
+      // the thread ended
+    }
+    for (const kid of kids) {
+      const info = procInfo(kid);
+      if (info && !into.has(kid)) {
+        into.set(kid, info);
+        descendants(kid, into);
+      }
+    }
+  }
+  return into;
+}
+
+// {pid, comm, start, state} of a process, or null when it is gone.
+function procInfo(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const close = stat.lastIndexOf(')');
+    const fields = stat.slice(close + 2).split(' ');
+    return { pid, comm: stat.slice(stat.indexOf('(') + 1, close), state: fields[0], start: fields[19] };
+  } catch {
+    return null;
+  }
+}
+
+// Still running (not a zombie), and the same process (start time) as recorded.
+function stillAlive(rec) {
+  const now = procInfo(rec.pid);
+  return now !== null && now.start === rec.start && now.state !== 'Z';
+}
+
+function recordDevChildren() {
+  const dev = state.dev;
+  if (!dev || dev.proc.exitCode !== null || dev.proc.signalCode !== null) return;
+  for (const [pid, info] of descendants(dev.proc.pid)) {
+    if (!dev.recorded.has(pid)) dev.recorded.set(pid, info);
+  }
+}
+
+// The first line of gen dev's output from index `from` on that satisfies `pred`; fails when gen dev
+// exits first or after `ms`.
+async function devLine(pred, from, ms, what) {
+  const { dev } = state;
+  let hit;
+  const end = Date.now() + ms;
+  while (!(hit = dev.lines.slice(from).find(pred))) {
+    if (dev.proc.exitCode !== null || dev.proc.signalCode !== null) {
+      throw new StepFailed(`gen dev exited (${dev.proc.exitCode ?? dev.proc.signalCode}) before ${what}:\n       ${tail('gen-dev.log', 15)}`);
+    }
+    if (Date.now() > end) throw new StepFailed(`no ${what} from gen dev within ${ms / 1000} s:\n       ${tail('gen-dev.log', 15)}`);
+    await new Promise((r) => setTimeout(r, 100)); // another process's output
+  }
+  return hit;
+}
+
+// gen dev's stderr: a request line (`GET /dev/user-profile → 200 (authorizer Allow, NAME, 12 ms)`)
+// or a function's log line (`[user-profile] ...`, also appended to OUT/user-profile.log).
+function devStderrLine(text) {
+  const fn = /^\[([\w.-]+)\] (.*)$/.exec(text);
+  if (fn) {
+    appendFileSync(path.join(OUT, `${fn[1]}.log`), `${new Date().toISOString()} ${fn[2]}\n`);
+    return;
+  }
+  const req = /^([A-Z]+) (\/\S*) → (\d{3}) \((.*)\)$/.exec(text);
+  if (req) {
+    const parts = req[4].split(', ');
+    // `authorizer Allow` / `authorizer cached Allow` / `authorizer Unauthorized` / `authorizer not
+    // invoked` ...: the authorizer's answer (run, or cached by the gateway), or none.
+    const words = parts.find((p) => p.startsWith('authorizer '))?.slice('authorizer '.length).split(' ') ?? [];
+    const cached = words[0] === 'cached';
+    let authorizer = (cached ? words[1] : words[0]) ?? null;
+    if (authorizer === 'not') authorizer = null; // `authorizer not invoked`
+    const entry = { method: req[1], path: req[2], status: Number(req[3]), authorizer, cached, line: text };
+    state.calls.push(entry);
+    apiLog(JSON.stringify(entry));
+  }
+}
+
+// The provider, then `gen dev` on the copied project; waits for its ready lines.
+async function startDev() {
+  check(existsSync(opts.dev), `${opts.dev} is missing (tests/run's "build" step builds target/release/gen)`);
+  const provider = await startProvider({ siteOrigin: state.siteOrigin, clientId: state.clientId, audience: state.audience, user: USER, log: providerLog });
+  cleanups.push(() => provider.close());
+  state.provider = provider;
+
+  const project = path.join(OUT, 'project');
+  const args = ['dev', '--manifest', path.join(project, 'gen.yaml'), '--port', '0', '--auth-domain', provider.origin,
+    '--env', `authorizer:AUTH_ISSUER=${provider.issuer}`, '--env', `authorizer:AUTH_JWKS_URL=${provider.jwksUrl}`];
+  const logFile = path.join(OUT, 'gen-dev.log');
+  writeFileSync(logFile, `$ CARGO_TARGET_DIR=${opts['cargo-target']} ${opts.dev} ${args.join(' ')}\n`);
+  state.calls = [];
+  // Each request line with an `authorizer ...` part, not `cached`: the gateway ran the authorizer.
+  state.authorizer = { get invocations() { return state.calls.filter((c) => c.authorizer && !c.cached).length; } };
+  const started = performance.now();
+  const proc = spawn(opts.dev, args, {
+    cwd: project,
+    env: { ...process.env, CARGO_TARGET_DIR: opts['cargo-target'] },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const dev = { proc, lines: [], recorded: new Map(), started };
+  state.dev = dev;
+  dev.exited = new Promise((resolve) => {
+    proc.once('exit', (code, signal) => resolve({ code, signal, at: performance.now() }));
+    proc.once('error', (err) => resolve({ code: null, signal: null, error: err, at: performance.now() }));
+  });
+  for (const [stream, pipe] of [['out', proc.stdout], ['err', proc.stderr]]) {
+    let buf = '';
+    pipe.setEncoding('utf8');
+    pipe.on('data', (d) => {
+      buf += d;
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const text = buf.slice(0, nl).replace(/\r$/, '');
+        buf = buf.slice(nl + 1);
+        dev.lines.push({ stream, text, at: performance.now() });
+        appendFileSync(logFile, `${new Date().toISOString()} ${stream} ${text}\n`);
+        if (stream === 'err') devStderrLine(text);
+      }
+    });
+  }
+  // Its descendants (functions' bootstraps, cargo), recorded while it runs.
+  const watcher = setInterval(recordDevChildren, 250);
+  dev.exited.then(() => clearInterval(watcher));
+  cleanups.push(async () => {
+    clearInterval(watcher);
+    if (proc.exitCode === null && proc.signalCode === null) {
+      try {
+        process.kill(proc.pid, 'SIGTERM');
+      } catch {
+        // gone
+      }
+      const done = await Promise.race([dev.exited, new Promise((r) => setTimeout(() => r(null), 8000))]);
+      if (!done) {
+        console.log('cleanup: gen dev still running 8 s after SIGTERM: SIGKILL');
+        try {
+          process.kill(proc.pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+    }
+    for (const rec of dev.recorded.values()) {
+      if (stillAlive(rec)) {
+        console.log(`cleanup: gen dev's child ${rec.pid} (${rec.comm}) outlived it: SIGKILL`);
+        try {
+          process.kill(rec.pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+    }
+  });
+  onFailure = async () => {
+    console.log(`       gen dev (last lines; all in gen-dev.log):\n       ${tail('gen-dev.log', 15)}`);
+  };
+
+  const ready = await devLine((l) => l.stream === 'out' && l.text.startsWith('gen dev: ready'), 0, DEV_READY_TIMEOUT_MS, 'a `gen dev: ready` line');
+  const readyIndex = dev.lines.indexOf(ready);
+  await devLine((l) => l.stream === 'out' && /^\s+watching\b/.test(l.text), readyIndex, 5000, 'the `watching` line after ready');
+  const outAfter = dev.lines.slice(readyIndex).filter((l) => l.stream === 'out').map((l) => l.text);
+  const apiUrl = outAfter.map((t) => /^\s+API\s+(\S+)\s*$/.exec(t)?.[1]).find(Boolean);
+  const siteUrl = outAfter.map((t) => /^\s+site\s+(\S+)\s*$/.exec(t)?.[1]).find(Boolean);
+  check(apiUrl, `no \`  API   URL\` line after ready: ${JSON.stringify(outAfter)}`);
+  check(siteUrl, `no \`  site  URL\` line after ready: ${JSON.stringify(outAfter)}`);
+  const readySeconds = ((ready.at - started) / 1000).toFixed(1);
+  deadline.at = Date.now() + BUDGET_MS;
+  check(/^http:\/\/127\.0\.0\.1:\d+\/\w[\w-]*$/.test(apiUrl), `the API URL ${apiUrl} is not http://127.0.0.1:PORT/STAGE`);
+  check(new URL(siteUrl).origin === state.siteOrigin && new URL(siteUrl).pathname === '/',
+    `the site is at ${siteUrl}, expected ${state.siteOrigin}/ (gen.yaml's site.port)`);
+  state.apiUrl = apiUrl;
+  state.api = { origin: new URL(apiUrl).origin };
+  await waitForHttp(`${state.siteOrigin}/`, proc, Math.min(left(), 5000));
+  const stdout = dev.lines.filter((l) => l.stream === 'out').map((l) => l.text);
+  const notEmulated = dev.lines.filter((l) => l.stream === 'err' && /^\s*not emulated:/.test(l.text)).length;
+  return `provider ${provider.issuer}; "${ready.text}" ${readySeconds} s after spawn (PID ${proc.pid}); API ${apiUrl}, `
+    + `site ${siteUrl}; ${stdout.length} stdout line(s), ${notEmulated} \`not emulated\` line(s) (gen-dev.log)`;
+}
+
 // ---------------------------------------------------------------------------- the run
 
 const state = {};
@@ -347,17 +653,25 @@ async function main() {
     + `node ${process.version}; artifacts in ${path.relative(process.cwd(), OUT) || '.'}`);
 
   // -- the site copy -------------------------------------------------------------------
-  const site = path.join(OUT, 'site');
+  state.clientId = CLIENT_ID;
+  state.audience = AUDIENCE;
+  const site = opts.dev ? path.join(OUT, 'project/site') : path.join(OUT, 'site');
   if (opts.deployed) {
     await step('site: copy of the deployed objects (no npm install)', () => copyDeployed(site));
-  } else await step('site: copy and npm install (postinstall fills vendor/)', async () => {
-    check(existsSync(path.join(opts.site, 'index.html')), `${opts.site}/index.html is missing (has the generator written the site?)`);
-    check(existsSync(path.join(opts.site, 'package.json')), `${opts.site}/package.json is missing`);
-    rmSync(site, { recursive: true, force: true });
-    cpSync(opts.site, site, {
-      recursive: true,
-      filter: (src) => !['node_modules', 'vendor'].includes(path.relative(opts.site, src).split(path.sep)[0]),
-    });
+  } else await step(opts.dev ? 'project: copy of output/ on a free port, npm install in its site/ (postinstall fills vendor/)'
+    : 'site: copy and npm install (postinstall fills vendor/)', async () => {
+    let copied = '';
+    if (opts.dev) {
+      copied = `${await copyProject()}; `;
+    } else {
+      check(existsSync(path.join(opts.site, 'index.html')), `${opts.site}/index.html is missing (has the generator written the site?)`);
+      check(existsSync(path.join(opts.site, 'package.json')), `${opts.site}/package.json is missing`);
+      rmSync(site, { recursive: true, force: true });
+      cpSync(opts.site, site, {
+        recursive: true,
+        filter: (src) => !['node_modules', 'vendor'].includes(path.relative(opts.site, src).split(path.sep)[0]),
+      });
+    }
     const ci = existsSync(path.join(site, 'package-lock.json'));
     const args = [ci ? 'ci' : 'install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=warn'];
     const start = Date.now();
@@ -376,11 +690,33 @@ async function main() {
     const lws = existsSync(state.wsCli)
       ? JSON.parse(readFileSync(path.join(site, 'node_modules/local-web-server/package.json'), 'utf8')).version
       : 'missing';
-    return `npm ${args[0]} ${((Date.now() - start) / 1000).toFixed(1)} s; auth0-spa-js ${spa}, bootstrap ${bs}, `
+    return `${copied}npm ${args[0]} ${((Date.now() - start) / 1000).toFixed(1)} s; auth0-spa-js ${spa}, bootstrap ${bs}, `
       + `local-web-server ${lws}; npm start = ${JSON.stringify(pkg.scripts?.start ?? null)}`;
   });
 
   // -- servers ---------------------------------------------------------------------------
+  if (opts.dev) {
+    // The budget starts once gen dev is ready (its start may be a cold debug build).
+    await step('servers: provider, gen dev (its gateway, functions\' debug bootstraps, site) on 127.0.0.1', () => startDev());
+    await step('gen dev\'s site: /js/config.js names the local API, the provider and gen.yaml\'s client', async () => {
+      const res = await fetch(`${state.siteOrigin}/js/config.js`, { signal: AbortSignal.timeout(left()) });
+      check(res.ok, `GET /js/config.js answered ${res.status}`);
+      const text = await res.text();
+      const sandbox = { window: {} };
+      try {
+        vm.runInNewContext(text, sandbox, { timeout: 1000 });
+      } catch (err) {
+        throw new StepFailed(`config.js does not run: ${err.message}: ${JSON.stringify(text.slice(0, 300))}`);
+      }
+      const config = sandbox.window.appConfig;
+      check(config, `config.js sets no window.appConfig: ${JSON.stringify(text.slice(0, 300))}`);
+      check(config.apiUrl === state.apiUrl, `apiUrl is ${JSON.stringify(config.apiUrl)}, expected ${state.apiUrl} (gen dev's API line)`);
+      check(config.auth0?.domain === state.provider.origin, `auth0.domain is ${JSON.stringify(config.auth0?.domain)}, expected ${state.provider.origin} (--auth-domain)`);
+      check(config.auth0?.clientId === state.clientId, `auth0.clientId is ${JSON.stringify(config.auth0?.clientId)}, expected ${state.clientId} (gen.yaml)`);
+      check(config.auth0?.audience === state.audience, `auth0.audience is ${JSON.stringify(config.auth0?.audience)}, expected ${state.audience} (gen.yaml)`);
+      return JSON.stringify(config);
+    });
+  } else {
   deadline.at = Date.now() + BUDGET_MS;
   await step('servers: provider, authorizer + user-profile bootstraps, API, site on 127.0.0.1', async () => {
     const authorizerBin = path.join(opts.lambda, 'authorizer/bootstrap');
@@ -398,7 +734,7 @@ async function main() {
     check(gateway.preflight, `the template has no OPTIONS ${API_PATH} (CORS preflight)`);
     state.gateway = gateway;
 
-    const provider = await startProvider({ siteOrigin: state.siteOrigin, clientId: CLIENT_ID, audience: AUDIENCE, user: USER, log: providerLog });
+    const provider = await startProvider({ siteOrigin: state.siteOrigin, clientId: state.clientId, audience: state.audience, user: USER, log: providerLog });
     cleanups.push(() => provider.close());
     state.provider = provider;
 
@@ -437,13 +773,14 @@ async function main() {
     });
     cleanups.push(() => api.close());
     state.api = api;
+    state.apiUrl = api.origin;
 
     writeFileSync(path.join(site, 'js/config.js'), `// Written by tests/site_e2e/run.mjs: the local tenant and API.
 window.appConfig = {
   auth0: {
     domain: ${JSON.stringify(provider.origin)},
-    clientId: ${JSON.stringify(CLIENT_ID)},
-    audience: ${JSON.stringify(AUDIENCE)},
+    clientId: ${JSON.stringify(state.clientId)},
+    audience: ${JSON.stringify(state.audience)},
   },
   apiUrl: ${JSON.stringify(api.origin)},
 };
@@ -476,6 +813,7 @@ window.appConfig = {
     return `provider ${provider.issuer}, API ${api.origin}, site ${state.siteOrigin} (${server}); `
       + `template CORS origin ${gateway.templateOrigins.join(',') || 'none'} -> ${state.siteOrigin}`;
   });
+  }
 
   // -- the browser ----------------------------------------------------------------------
   let page;
@@ -537,10 +875,11 @@ window.appConfig = {
           + `${state.cspViolations.slice(0, 6).join('\n       ')}`);
       }
       console.log(`       browser console (last lines):\n       ${tail('browser-console.log', 10)}`);
-      console.log(`       API calls: ${JSON.stringify(state.calls ?? [])}`);
+      console.log(`       API calls (${(state.calls ?? []).length}, the last 8): ${JSON.stringify((state.calls ?? []).slice(-8))}`);
       console.log(`       provider (last lines):\n       ${tail('provider.log', 8)}`);
       console.log(`       authorizer log:\n       ${tail('authorizer.log', 5)}`);
       console.log(`       user-profile log:\n       ${tail('user-profile.log', 5)}`);
+      if (opts.dev) console.log(`       gen dev (last lines; all in gen-dev.log):\n       ${tail('gen-dev.log', 15)}`);
     };
     const version = context.browser()?.version() ?? spawnSync(opts.chromium, ['--version'], { encoding: 'utf8' }).stdout.trim();
     return version;
@@ -653,7 +992,10 @@ window.appConfig = {
       throw new StepFailed(`#api-result stayed ${JSON.stringify(await page.textContent('#api-result'))}`);
     }
     const text = (await page.textContent('#api-result')).trim();
+    // gen dev prints a request's line as it answers: it may come just after the page has it.
+    await until(() => state.calls.slice(before).some((c) => c.method === 'GET'), 3000);
     const calls = state.calls.slice(before).filter((c) => c.method === 'GET');
+    if (opts.dev) recordDevChildren();
     check(text.includes(USER.id), `#api-result is ${JSON.stringify(text)}; API calls ${JSON.stringify(calls)}`);
     check(calls.length === 1 && calls[0].status === 200 && calls[0].authorizer === 'Allow',
       `expected one GET ${API_PATH} allowed by the authorizer with 200, got ${JSON.stringify(calls)}`);
@@ -671,7 +1013,7 @@ window.appConfig = {
     const claims = b64json(p);
     check(header.alg === 'RS256' && header.kid, `token header ${JSON.stringify(header)}`);
     check(claims.iss === state.provider.issuer, `iss ${claims.iss}`);
-    check([].concat(claims.aud).includes(AUDIENCE), `aud ${JSON.stringify(claims.aud)}`);
+    check([].concat(claims.aud).includes(state.audience), `aud ${JSON.stringify(claims.aud)}`);
     check(claims.sub === USER.id, `sub ${claims.sub}`);
     state.token = token;
     await page.screenshot({ path: path.join(OUT, 'signed-in.png'), timeout: left() });
@@ -686,7 +1028,7 @@ window.appConfig = {
     } catch (e) {
       return { status: null, body: `${e.name}: ${e.message}` };
     }
-  }, { url: `${state.api.origin}${API_PATH}`, token });
+  }, { url: `${state.apiUrl}${API_PATH}`, token });
 
   await step('tampered token (one signature character flipped): 401 readable by the page', async () => {
     const [h, p, s] = state.token.split('.');
@@ -695,8 +1037,13 @@ window.appConfig = {
     const before = state.authorizer.invocations;
     const r = await fetchFromPage(tampered);
     check(r.status === 401, `got ${r.status} ${r.body} (null: the browser refused the answer, e.g. no CORS header on the gateway response)`);
+    const refusalLine = () => (existsSync(path.join(OUT, 'authorizer.log'))
+      ? readFileSync(path.join(OUT, 'authorizer.log'), 'utf8').trim().split('\n').filter((l) => l.includes('Unauthorized')).at(-1) ?? ''
+      : '');
+    // gen dev's request line and the function's log line may come just after the answer.
+    await until(() => state.authorizer.invocations === before + 1 && refusalLine().includes('InvalidSignature'), 3000);
     check(state.authorizer.invocations === before + 1, 'the authorizer was not invoked');
-    const refusal = readFileSync(path.join(OUT, 'authorizer.log'), 'utf8').trim().split('\n').filter((l) => l.includes('Unauthorized')).at(-1) ?? '';
+    const refusal = refusalLine();
     check(refusal.includes('InvalidSignature'), `the authorizer logged ${JSON.stringify(refusal)}, expected InvalidSignature`);
     return `401 ${r.body}; authorizer: ${refusal.replace(/^.*Unauthorized: /, 'Unauthorized: ')}`;
   });
@@ -749,6 +1096,98 @@ window.appConfig = {
     return 'login form shown';
   });
 
+  if (opts.dev) {
+    const handler = path.join(OUT, 'project/functions/user-profile/src/handler.rs');
+    const newAnswer = (body) => {
+      try {
+        return JSON.parse(body).greeting === GREETING;
+      } catch {
+        return false;
+      }
+    };
+    await step('edit user-profile\'s handler.rs: gen dev rebuilds it, the API answers with the new field', async () => {
+      const src = readFileSync(handler, 'utf8');
+      const anchor = '"caller": caller(&request),';
+      check(src.includes(anchor), `${handler} has no ${anchor} line to add a field after`);
+      const { dev } = state;
+      const mark = dev.lines.length;
+      const pause = Date.now();
+      const edited = performance.now();
+      writeFileSync(handler, src.replace(anchor, `${anchor}\n        "greeting": ${JSON.stringify(GREETING)},`));
+      // The old binary answers until the new one is built: poll the API (no browser: the page is
+      // on the provider's login form) with the token from the first Call API, every 100 ms.
+      let answer = null;
+      let last = '';
+      const poll = (async () => {
+        while (!answer && performance.now() - edited < DEV_REBUILD_TIMEOUT_MS) {
+          try {
+            const r = await fetch(`${state.apiUrl}${API_PATH}`, { headers: { Authorization: `Bearer ${state.token}` }, signal: AbortSignal.timeout(5000) });
+            const body = await r.text();
+            last = `${r.status} ${body.slice(0, 200)}`;
+            if (r.status === 200 && newAnswer(body)) answer = { at: performance.now(), body };
+          } catch (err) {
+            last = err.cause?.code ?? err.message;
+          }
+          if (!answer) await new Promise((r) => setTimeout(r, 100)); // polling the API for the new code
+        }
+      })();
+      try {
+        const building = await devLine((l) => l.stream === 'err' && /: building .*\buser-profile\b/.test(l.text), mark,
+          DEV_REBUILD_TIMEOUT_MS, 'a `source changed: building user-profile` line after the edit');
+        const built = await devLine((l) => l.stream === 'err' && /^(built in |error: |gen dev: still serving)/.test(l.text),
+          mark, DEV_REBUILD_TIMEOUT_MS, 'a `built in` line after the edit');
+        check(built.text.startsWith('built in '), `the rebuild failed: ${built.text}\n       ${tail('gen-dev.log', 15)}`);
+        await poll;
+        check(answer, `the API never answered with "greeting" within ${DEV_REBUILD_TIMEOUT_MS / 1000} s of the edit (last: ${last})`);
+        state.editSeconds = (answer.at - edited) / 1000;
+        return `"${building.text}" -> "${built.text}" ${((built.at - edited) / 1000).toFixed(1)} s after the edit; `
+          + `edit -> new answer ${state.editSeconds.toFixed(1)} s: ${answer.body}`;
+      } finally {
+        answer ??= { at: performance.now(), body: null }; // ends the poll on a failure
+        await poll;
+        deadline.at += Date.now() - pause; // the rebuild has its own bound
+      }
+    });
+
+    await step('sign in again, Call API: the page shows the new field from the rebuilt user-profile', async () => {
+      await page.fill('#login', USER.email, { timeout: left() });
+      await page.fill('#password', USER.password, { timeout: left() });
+      await page.click('#submit', { timeout: left() });
+      await page.waitForURL((u) => u.origin === state.siteOrigin, { timeout: left() });
+      await waitAuthState('in');
+      const { text } = await callApi();
+      const body = JSON.parse(text);
+      check(body.greeting === GREETING, `greeting is ${JSON.stringify(body.greeting)}, expected ${JSON.stringify(GREETING)}: ${text}`);
+      check(body.caller === USER.id, `caller is ${JSON.stringify(body.caller)}`);
+      return `200 ${JSON.stringify(body)}`;
+    });
+
+    await step('Ctrl-C: SIGINT to gen dev, exit 0 within 15 s, `gen dev: stopped`, none of its children left', async () => {
+      const { dev } = state;
+      recordDevChildren();
+      const recorded = [...dev.recorded.values()];
+      check(recorded.length > 0, `no child process of gen dev (PID ${dev.proc.pid}) was ever seen in /proc/*/task/*/children`);
+      const liveBefore = recorded.filter(stillAlive);
+      const mark = dev.lines.length;
+      const sent = performance.now();
+      process.kill(dev.proc.pid, 'SIGINT');
+      const exit = await Promise.race([dev.exited, new Promise((r) => setTimeout(() => r(null), DEV_STOP_TIMEOUT_MS))]);
+      check(exit, `gen dev (PID ${dev.proc.pid}) still running ${DEV_STOP_TIMEOUT_MS / 1000} s after SIGINT`);
+      // Its last lines may still be in the pipes.
+      await until(() => dev.lines.slice(mark).some((l) => l.text.startsWith('gen dev: stopped')), 2000);
+      check(exit.code === 0, `gen dev exited with ${exit.code ?? exit.signal ?? exit.error?.message} after SIGINT, expected 0`);
+      const stopped = dev.lines.slice(mark).find((l) => l.text.startsWith('gen dev: stopped'));
+      check(stopped, `no \`gen dev: stopped\` line after SIGINT: ${JSON.stringify(dev.lines.slice(mark).map((l) => l.text))}`);
+      const lingering = recorded.filter(stillAlive);
+      check(lingering.length === 0, `still running after gen dev exited: ${lingering.map((r) => `${r.pid} (${r.comm})`).join(', ')}`);
+      const names = {};
+      for (const r of recorded) names[r.comm] = (names[r.comm] ?? 0) + 1;
+      return `exit 0 ${((exit.at - sent) / 1000).toFixed(2)} s after SIGINT; "${stopped.text}" (${stopped.stream}); `
+        + `${recorded.length} descendant(s) recorded (${Object.entries(names).map(([n, c]) => `${n} x${c}`).join(', ')}), `
+        + `${liveBefore.length} running at SIGINT, none left`;
+    });
+  }
+
   if (opts.deployed) {
     await step('index.html was always served with no-cache', async () => {
       const pages = state.served.filter((r) => r.key === 'index.html' && r.method === 'GET');
@@ -787,7 +1226,8 @@ try {
     main(),
     new Promise((_, reject) => {
       // The install has its own limit; this catches a hang anywhere else.
-      timer = setTimeout(() => reject(new Error('overall time limit (6 min) reached')), INSTALL_TIMEOUT_MS + BUDGET_MS);
+      const limit = INSTALL_TIMEOUT_MS + BUDGET_MS + (opts.dev ? DEV_READY_TIMEOUT_MS + DEV_REBUILD_TIMEOUT_MS + DEV_STOP_TIMEOUT_MS : 0);
+      timer = setTimeout(() => reject(new Error(`overall time limit (${Math.round(limit / 60_000)} min) reached`)), limit);
     }),
   ]);
 } catch (err) {
