@@ -369,8 +369,13 @@ impl Loop<'_> {
         if crates.is_empty() {
             return;
         }
-        let names: Vec<&str> = crates.iter().map(String::as_str).collect();
-        eprintln!("{why}: building {} (debug)…", names.join(", "));
+        let changed: Vec<&str> = crates.iter().map(String::as_str).collect();
+        eprintln!("{why}: building {} (debug)…", changed.join(", "));
+        // Always the whole served set, as at start: cargo unifies dependency features per
+        // package set, so `-p user-profile` alone would rebuild shared crates with other
+        // features (46 crates, 88 s, seen). The unchanged crates cost cargo a glance.
+        let all = self.running_crates();
+        let names: Vec<&str> = all.iter().map(String::as_str).collect();
         let started = Instant::now();
         match stackgen_local::build::build_debug_all_async(&self.functions_dir, &names).await {
             Ok(built) => {
