@@ -196,6 +196,45 @@ fn bench_small_end(dir: &Path, runs: usize) {
         Some(NEW_TARGET_MS),
     );
 
+    // The floor for creating those files at all: `cp -a` of the tree gen new left (the same
+    // files and directories, no generation), whole process, like gen new.
+    let made = dir.join("made-by-new");
+    expect_code(
+        &gen_cmd(&[
+            OsStr::new("new"),
+            made.as_os_str(),
+            OsStr::new("--name"),
+            OsStr::new("bench"),
+        ]),
+        0,
+        "gen new",
+    );
+    let files = walkdir::WalkDir::new(&made)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .count();
+    let copy = time(&mut |i| {
+        let target = dir.join(format!("copy-{i}"));
+        let start = Instant::now();
+        let status = std::process::Command::new("cp")
+            .arg("-a")
+            .arg(&made)
+            .arg(&target)
+            .status()
+            .expect("cp runs");
+        let elapsed = start.elapsed();
+        assert!(status.success(), "cp -a failed");
+        fs::remove_dir_all(&target).unwrap();
+        elapsed
+    });
+    report(
+        &format!("cp -a of that project ({files} files): the file system's floor for gen new"),
+        &copy,
+        None,
+    );
+    fs::remove_dir_all(&made).unwrap();
+
     let project = dir.join("example");
     expect_code(
         &gen_cmd(&[
