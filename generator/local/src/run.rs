@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
-use tokio::process::Command;
+use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
 
 use crate::LocalError;
@@ -95,19 +95,7 @@ pub async fn invoke_once(
         .await
         .map_err(LocalError::Server)?;
     let started = Instant::now();
-    let mut child = Command::new(&config.binary)
-        .env_clear()
-        .envs(&config.environment)
-        .env("AWS_LAMBDA_RUNTIME_API", api.address())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|source| LocalError::Spawn {
-            binary: config.binary.clone(),
-            source,
-        })?;
+    let mut child = spawn(config, &api)?;
     let (logs_tx, mut logs) = mpsc::unbounded_channel();
     let readers = [
         child
@@ -120,12 +108,7 @@ pub async fn invoke_once(
             .map(|s| forward(s, LogStream::Stderr, logs_tx.clone())),
     ];
     drop(logs_tx);
-    let deadline_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_millis() as u64
-        + config.timeout.as_millis() as u64;
-    let (_, mut answer) = api.invoke(event, deadline_ms);
+    let (_, mut answer) = api.invoke(event, deadline_ms(config.timeout));
     let timeout = tokio::time::sleep(config.timeout);
     tokio::pin!(timeout);
     let mut exited = None;
@@ -166,6 +149,33 @@ pub async fn invoke_once(
     }
     api.stop().await;
     Ok(Invocation { outcome, duration })
+}
+
+/// Starts `config.binary` behind `api` with exactly its environment, stdout and stderr piped;
+/// killed when its handle is dropped.
+pub(crate) fn spawn(config: &InvokeConfig, api: &RuntimeApi) -> Result<Child, LocalError> {
+    Command::new(&config.binary)
+        .env_clear()
+        .envs(&config.environment)
+        .env("AWS_LAMBDA_RUNTIME_API", api.address())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|source| LocalError::Spawn {
+            binary: config.binary.clone(),
+            source,
+        })
+}
+
+/// The Unix time in ms an event started now must finish by (`Lambda-Runtime-Deadline-Ms`).
+pub(crate) fn deadline_ms(timeout: Duration) -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis() as u64
+        + timeout.as_millis() as u64
 }
 
 fn forward(

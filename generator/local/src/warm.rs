@@ -9,14 +9,13 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
-use crate::run::{FunctionError, InvokeConfig, LogStream, Outcome};
+use crate::run::{FunctionError, InvokeConfig, LogStream, Outcome, deadline_ms, spawn};
 use crate::runtime_api::{Answer, RuntimeApi};
 
 /// Where a warm function's log lines go: (function name, stream, line).
@@ -76,26 +75,20 @@ impl WarmFunction {
             *slot = Some(self.start(&config).await?);
         }
         let instance = slot.as_mut().expect("an instance runs");
-        let deadline_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_millis() as u64
-            + config.timeout.as_millis() as u64;
-        let (_, mut answer) = instance.api.invoke(event, deadline_ms);
+        let (_, mut answer) = instance.api.invoke(event, deadline_ms(config.timeout));
         let timeout = tokio::time::sleep(config.timeout);
         tokio::pin!(timeout);
         let mut exited: Option<String> = None;
-        let (outcome, keep) = loop {
+        let outcome = loop {
             tokio::select! {
                 biased;
                 result = &mut answer => break match result {
-                    Ok(Answer::Response(body)) => (Outcome::Response(body), true),
-                    // A handler's error leaves Lambda's environment running.
-                    Ok(Answer::Error(body)) => (Outcome::Error(FunctionError::parse(&body)), true),
-                    Err(_) => (Outcome::Exited("the Runtime API stopped".to_owned()), false),
+                    Ok(Answer::Response(body)) => Outcome::Response(body),
+                    Ok(Answer::Error(body)) => Outcome::Error(FunctionError::parse(&body)),
+                    Err(_) => Outcome::Exited("the Runtime API stopped".to_owned()),
                 },
                 Some(body) = instance.api.init_error() => {
-                    break (Outcome::InitError(FunctionError::parse(&body)), false);
+                    break Outcome::InitError(FunctionError::parse(&body));
                 }
                 status = instance.child.wait(), if exited.is_none() => {
                     // Its last answer may still be in flight on the loopback: give it a moment.
@@ -106,11 +99,14 @@ impl WarmFunction {
                     timeout.as_mut().reset(tokio::time::Instant::now() + Duration::from_millis(200));
                 }
                 () = &mut timeout => break match exited.take() {
-                    Some(status) => (Outcome::Exited(status), false),
-                    None => (Outcome::TimedOut(config.timeout), false),
+                    Some(status) => Outcome::Exited(status),
+                    None => Outcome::TimedOut(config.timeout),
                 },
             }
         };
+        // An answer, or a handler's error, leaves Lambda's environment running; anything
+        // else ends it.
+        let keep = matches!(outcome, Outcome::Response(_) | Outcome::Error(_));
         if !keep && let Some(instance) = slot.take() {
             instance.stop().await;
         }
@@ -158,19 +154,7 @@ impl WarmFunction {
         let api = RuntimeApi::start(&config.function_arn)
             .await
             .map_err(crate::LocalError::Server)?;
-        let mut child = Command::new(&config.binary)
-            .env_clear()
-            .envs(&config.environment)
-            .env("AWS_LAMBDA_RUNTIME_API", api.address())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|source| crate::LocalError::Spawn {
-                binary: config.binary.clone(),
-                source,
-            })?;
+        let mut child = spawn(config, &api)?;
         if let Some(stdout) = child.stdout.take() {
             forward(stdout, LogStream::Stdout, &self.name, self.logs.clone());
         }
