@@ -42,7 +42,12 @@ impl SourceMap {
     /// parse error itself is reported by the typed parse).
     pub fn build(text: &str) -> SourceMap {
         let mut map = SourceMap::default();
-        if let Ok(root) = serde_saphyr::from_str::<Spanned<Node>>(text) {
+        // Any float accepted: the map records where nodes are, so a value the manifest reads
+        // as text (`1e309` in an env var) must not cost the whole document its positions
+        // (found by fuzzing: errors printed with no line).
+        let mut options = serde_saphyr::Options::default();
+        options.non_finite_float_policy = serde_saphyr::NonFiniteFloatPolicy::PassThrough;
+        if let Ok(root) = serde_saphyr::from_str_with_options::<Spanned<Node>>(text, options) {
             map.visit("", &root);
         }
         map
@@ -213,5 +218,8 @@ mod tests {
             map.value("functions.transcode.timeout"),
             Some(Position { line: 4, column: 5 })
         );
+        // A non-finite float elsewhere does not cost the document its positions.
+        let map = SourceMap::build("a: 1e309\nb:\n  c: .nan\n");
+        assert_eq!(map.key("b.c"), Some(Position { line: 3, column: 3 }));
     }
 }
