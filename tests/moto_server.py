@@ -59,6 +59,15 @@ moto's server starts. Each one says which AWS behaviour it restores.
      ParentChangeSetId/RootChangeSetId, executed and deleted with the root's
      (moto ignored the flag).
 
+ 11. Test hook, not AWS: with STACKGEN_MOTO_THROTTLE=N in its environment, the server
+     answers the first N CloudFormation and S3 requests (all of them with
+     N=all) as AWS throttles them: CloudFormation's query-protocol
+     `Throttling` error (HTTP 400, Type Sender, "Rate exceeded"), S3's
+     `SlowDown` (HTTP 503). STACKGEN_MOTO_THROTTLE_SERVICES (comma separated
+     signing names, default "cloudformation,s3") narrows which. Requests are
+     told apart by the service in their SigV4 credential scope. Each one
+     throttled is logged to stderr as "throttled <service> #<n>".
+
 Types moto still ignores (e.g. BucketPolicy, Alarm, MetricFilter, Stage,
 Authorizer, GatewayResponse, Subscription, TopicPolicy) stay ignored.
 """
@@ -1381,5 +1390,66 @@ Stack.create_from_cloudformation_json = classmethod(_nested_stack_create)  # typ
 Stack.update_from_cloudformation_json = classmethod(_nested_stack_update)  # type: ignore[method-assign,assignment]
 
 
+# ---------------------------------------------------------------------------
+# 11. throttling on demand (a test hook)
+
+_THROTTLE_XML = {
+    "cloudformation": (
+        "400 Bad Request",
+        "<ErrorResponse xmlns=\"http://cloudformation.amazonaws.com/doc/2010-05-15/\"><Error>"
+        "<Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error>"
+        "<RequestId>throttled</RequestId></ErrorResponse>",
+    ),
+    "s3": (
+        "503 Slow Down",
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SlowDown</Code>"
+        "<Message>Please reduce your request rate.</Message><RequestId>throttled</RequestId></Error>",
+    ),
+}
+
+
+def _throttling(app: Any, limit: float, services: set[str]) -> Any:
+    """`app`, answering the first `limit` requests to `services` with their throttling error."""
+    count = 0
+
+    def throttled(environ: Json, start_response: Any) -> Any:
+        nonlocal count
+        scope = environ.get("HTTP_AUTHORIZATION", "").split("Credential=", 1)[-1].split(",", 1)[0]
+        parts = scope.split("/")
+        service = parts[3] if len(parts) > 3 else ""
+        if service in services and service in _THROTTLE_XML and count < limit:
+            count += 1
+            print(f"throttled {service} #{count}", file=sys.stderr, flush=True)
+            status, body = _THROTTLE_XML[service]
+            data = body.encode()
+            start_response(status, [("Content-Type", "text/xml"), ("Content-Length", str(len(data)))])
+            return [data]
+        return app(environ, start_response)
+
+    return throttled
+
+
+def _install_throttling() -> None:
+    import os
+
+    from moto.moto_server import werkzeug_app
+
+    setting = os.environ.get("STACKGEN_MOTO_THROTTLE")
+    if not setting:
+        return
+    limit = float("inf") if setting == "all" else int(setting)
+    services = set(os.environ.get("STACKGEN_MOTO_THROTTLE_SERVICES", "cloudformation,s3").split(","))
+    dispatch = werkzeug_app.DomainDispatcherApplication.__call__
+
+    def call(self: Any, environ: Json, start_response: Any) -> Any:
+        if not hasattr(self, "_stackgen_throttled"):
+            self._stackgen_throttled = _throttling(  # type: ignore[attr-defined]
+                lambda e, r: dispatch(self, e, r), limit, services)
+        return self._stackgen_throttled(environ, start_response)  # type: ignore[attr-defined]
+
+    werkzeug_app.DomainDispatcherApplication.__call__ = call  # type: ignore[method-assign]
+
+
 if __name__ == "__main__":
+    _install_throttling()
     moto.server.main(sys.argv[1:])

@@ -37,6 +37,24 @@ use error::{
 pub use site::{SHA256_METADATA, STALE_TAG, SiteObject};
 use stackgen_core::deploy::{StackOutputs, TOOLKIT_BUCKET_OUTPUT, TOOLKIT_STACK};
 
+/// How many times gen tries one AWS call before it gives up on throttling or a transient
+/// 5xx (the SDK's standard retry mode; its default is 3). A deploy makes a few hundred
+/// calls, most of them polls of DescribeStackEvents and DescribeChangeSet that other tools in
+/// the account (CI, the console, CDK) share a per-account rate with: a burst that outlasts
+/// 3 tries is common, one that outlasts 6 spread over up to ~30 s is not, and a bound keeps
+/// a throttled run failing within a minute instead of hanging.
+pub const MAX_ATTEMPTS: u32 = 6;
+
+/// Standard retry (exponential backoff with full jitter and the SDK's retry quota): waits of
+/// up to 1, 2, 4, 8 and 16 s between the 6 attempts, so one call gives up after ~15 s on
+/// average and 31 s at most.
+pub(crate) fn retry_config() -> aws_config::retry::RetryConfig {
+    aws_config::retry::RetryConfig::standard()
+        .with_max_attempts(MAX_ATTEMPTS)
+        .with_initial_backoff(std::time::Duration::from_secs(1))
+        .with_max_backoff(std::time::Duration::from_secs(20))
+}
+
 /// The AWS connection: credentials and endpoint from the SDK's default chain (environment,
 /// profiles, SSO, credential_process; `AWS_ENDPOINT_URL`).
 pub struct Cloud<'c> {
@@ -91,6 +109,7 @@ impl<'c> Cloud<'c> {
         console: &'c dyn Console,
     ) -> Result<Cloud<'c>, DeployError> {
         let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .retry_config(retry_config())
             .load()
             .await;
         let provider = sdk

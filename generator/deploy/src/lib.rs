@@ -98,6 +98,25 @@ pub enum DeployError {
         operation: &'static str,
         message: String,
     },
+    /// Throttled on every attempt the SDK's standard retry made.
+    #[error(
+        "AWS throttled {operation} after {attempts} attempts ({message}): too many calls to this account and region at once\n  = hint: wait a minute and rerun; if it keeps happening, look for another tool calling the same API in a loop"
+    )]
+    Throttled {
+        operation: &'static str,
+        attempts: u32,
+        message: String,
+    },
+    /// A 5xx on every attempt: AWS's side, not the request.
+    #[error(
+        "{operation} failed after {attempts} attempts with HTTP {status} ({message}): a problem on AWS's side\n  = hint: rerun in a few minutes; check the AWS Health Dashboard if it persists"
+    )]
+    Unavailable {
+        operation: &'static str,
+        attempts: u32,
+        status: u16,
+        message: String,
+    },
     #[error("{operation} failed: {message}")]
     Aws {
         operation: &'static str,

@@ -617,6 +617,40 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn throttled_calls_are_retried_and_a_throttle_that_outlasts_them_says_so() {
+        // Every call but the last attempt's throttled: the deploy goes through as if nothing
+        // happened, each call tried again.
+        let retries = (crate::cloud::MAX_ATTEMPTS - 1) as usize;
+        let fake = first_deploy(Arc::default(), "CREATE_COMPLETE").throttling_first(retries);
+        let outcome = deploy(&fake, &Recording::unattended(), true).await.unwrap();
+        assert!(
+            matches!(outcome, StackOutcome::Deployed { .. }),
+            "{outcome:?}"
+        );
+        let actions = fake.actions();
+        assert_eq!(actions[..=retries], vec!["DescribeStacks"; retries + 1]);
+        assert_eq!(actions[retries + 1], "CreateChangeSet");
+
+        // Throttled on every attempt: bounded, and said as throttling with what to do.
+        let fake = first_deploy(Arc::default(), "CREATE_COMPLETE").throttling_first(usize::MAX);
+        let error = deploy(&fake, &Recording::unattended(), true)
+            .await
+            .unwrap_err();
+        assert!(matches!(error, DeployError::Throttled { .. }), "{error:?}");
+        assert!(
+            error.to_string().starts_with(&format!(
+                "AWS throttled DescribeStacks after {} attempts (Throttling: Rate exceeded)",
+                crate::cloud::MAX_ATTEMPTS
+            )),
+            "{error}"
+        );
+        assert_eq!(
+            fake.actions(),
+            vec!["DescribeStacks"; crate::cloud::MAX_ATTEMPTS as usize]
+        );
+    }
+
+    #[tokio::test]
     async fn a_first_deploy_creates_shows_asks_executes_and_follows_the_events() {
         let fake = first_deploy(Arc::default(), "CREATE_COMPLETE");
         let console = Recording::attended(&[true]);

@@ -73,6 +73,21 @@ pub(super) const GET_FUNCTION_CONFIGURATION: Call = call(
 );
 pub(super) const GET_INVALIDATION: Call = call("GetInvalidation", "cloudfront:GetInvalidation");
 
+/// The codes AWS services throttle with (the SDK's standard retry treats the same ones as
+/// throttling): by the time one reaches [`classify`], every attempt was throttled.
+const THROTTLING: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "RequestThrottled",
+    "SlowDown",
+    "BandwidthLimitExceeded",
+    "PriorRequestNotComplete",
+];
+
 /// Turns an SDK error into what the user needs: which call, and why.
 pub(super) fn classify<E>(call: Call, endpoint: &str, error: SdkError<E>) -> DeployError
 where
@@ -124,6 +139,25 @@ where
             operation: call.operation,
             code: code.to_owned(),
             message,
+        },
+        (Some(code), _) if THROTTLING.contains(&code) => DeployError::Throttled {
+            operation: call.operation,
+            attempts: super::MAX_ATTEMPTS,
+            message: format!("{code}: {message}"),
+        },
+        (None, Some(429)) => DeployError::Throttled {
+            operation: call.operation,
+            attempts: super::MAX_ATTEMPTS,
+            message,
+        },
+        (code, Some(status @ 500..=599)) => DeployError::Unavailable {
+            operation: call.operation,
+            attempts: super::MAX_ATTEMPTS,
+            status,
+            message: match code {
+                Some(code) => format!("{code}: {message}"),
+                None => message,
+            },
         },
         (Some("ValidationError"), _) => DeployError::Rejected {
             operation: call.operation,
@@ -211,8 +245,35 @@ mod tests {
             error.to_string(),
             "CloudFormation rejected DescribeStacks: the service's words"
         );
-        let error = classified(service_error(Some("Throttling"), 400));
+        let error = classified(service_error(Some("SomethingElse"), 400));
         assert!(matches!(error, DeployError::Aws { .. }), "{error:?}");
+    }
+
+    #[test]
+    fn throttling_and_5xx_that_outlast_the_retries_say_so_and_what_to_do() {
+        for (code, status) in [
+            (Some("Throttling"), 400),
+            (Some("SlowDown"), 503),
+            (None, 429),
+        ] {
+            let text = classified(service_error(code, status)).to_string();
+            assert!(
+                text.starts_with(&format!(
+                    "AWS throttled DescribeStacks after {} attempts (",
+                    crate::cloud::MAX_ATTEMPTS
+                )),
+                "{text}"
+            );
+            assert!(text.contains("wait a minute and rerun"), "{text}");
+        }
+        let text = classified(service_error(Some("InternalFailure"), 500)).to_string();
+        assert_eq!(
+            text.lines().next().unwrap(),
+            format!(
+                "DescribeStacks failed after {} attempts with HTTP 500 (InternalFailure: the service's words): a problem on AWS's side",
+                crate::cloud::MAX_ATTEMPTS
+            )
+        );
     }
 
     #[test]

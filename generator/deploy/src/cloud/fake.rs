@@ -75,6 +75,23 @@ impl Fake {
         }
     }
 
+    /// This fake, answering its first `n` calls with CloudFormation's `Throttling` error.
+    pub fn throttling_first(self, n: usize) -> Fake {
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        let inner = self.answer;
+        Fake {
+            answer: Arc::new(move |request| {
+                if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < n {
+                    let (status, body) = error("Throttling", "Rate exceeded");
+                    (status, Vec::new(), body)
+                } else {
+                    inner(request)
+                }
+            }),
+            requests: self.requests,
+        }
+    }
+
     /// A connection through this fake, polling without waiting.
     pub fn cloud<'c>(&self, yes: bool, console: &'c dyn Console) -> Cloud<'c> {
         let fake = self.clone();
@@ -82,6 +99,12 @@ impl Fake {
             .behavior_version(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new("us-east-1"))
             .endpoint_url("http://cloudformation.test")
+            // gen's retries, without their waits.
+            .retry_config(
+                super::retry_config()
+                    .with_initial_backoff(Duration::from_millis(1))
+                    .with_max_backoff(Duration::from_millis(1)),
+            )
             .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
                 "AKIDTEST", "secret", None, None, "test",
             )))
