@@ -14,6 +14,7 @@ use stackgen_core::project::layout;
 use stackgen_deploy::{Builder, DeployConfig};
 use stackgen_workspace::{Access, Project};
 
+mod interrupt;
 mod lock;
 mod ui;
 
@@ -864,6 +865,8 @@ fn deploy(cloud: &CloudArgs, config: DeployConfig) -> Result<u8> {
     // is overwritten; a conflict stops here, before anything reaches AWS).
     let project = project_of(&cloud.manifest);
     let _lock = lock::take(&cloud.manifest, &project, Access::Exclusive, "gen deploy")?;
+    // From here a signal deletes the change set not executed yet (see interrupt.rs).
+    interrupt::watch(&config)?;
     let output = compile_for_cloud(cloud, &project)?;
     let build = BuildConfig {
         stage: cloud.stage.as_deref(),
@@ -876,14 +879,22 @@ fn deploy(cloud: &CloudArgs, config: DeployConfig) -> Result<u8> {
         &output,
         config.clone(),
         &terminal,
-    ))?;
+    ));
+    interrupt::settle(
+        &config.in_flight,
+        matches!(report, Err(stackgen_deploy::DeployError::Build { .. })),
+    );
+    let report = report?;
     if !report.recorded.is_empty() {
         refresh_site(cloud, &project, "the deployed API")?;
     }
     // After the refresh: the config.js uploaded is the one for the stage just deployed.
-    runtime.block_on(stackgen_deploy::app::sync_site(
+    let in_flight = config.in_flight.clone();
+    let synced = runtime.block_on(stackgen_deploy::app::sync_site(
         &project, &output, &report, config, &terminal,
-    ))?;
+    ));
+    interrupt::settle(&in_flight, false);
+    synced?;
     Ok(0)
 }
 

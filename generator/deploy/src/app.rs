@@ -179,11 +179,16 @@ pub async fn deploy_app(
     if let Some(note) = region_note(output, &config) {
         console.line(&note);
     }
-    // One cheap call per stack before minutes of compiling: a wrong endpoint, region or
+    // A few cheap calls per stack before minutes of compiling: a wrong endpoint, region or
     // permission shows now. A stack CloudFormation would create afresh is refused here, before
     // anything is built, uploaded or changed, when what a deleted stack of its name kept is in
     // the way (see `retained`).
     for stack in &output.deploy.stacks {
+        // A stack still in progress is waited for; one gen cannot deploy onto is refused
+        // with what to do about it.
+        cloud
+            .ready_to_deploy(&cloud.regional(region_of(stack, &config)), &stack.name)
+            .await?;
         let nested: Vec<(&str, &str)> = stack
             .nested
             .iter()

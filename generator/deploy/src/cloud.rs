@@ -9,11 +9,13 @@
 //! [`crate::status`]; which kept resources are in the way, in [`crate::retained`].
 
 mod change_set;
+mod cleanup;
 mod error;
 #[cfg(test)]
 pub(crate) mod fake;
 mod follow;
 mod lambda;
+mod ready;
 mod retained;
 mod site;
 
@@ -511,7 +513,7 @@ fn toolkit_bucket(stack: &cfn::types::Stack) -> Result<String, DeployError> {
         return Err(DeployError::StackBusy {
             stack: TOOLKIT_STACK.to_owned(),
             status,
-            hint: TOOLKIT_BUSY_HINT,
+            hint: TOOLKIT_BUSY_HINT.to_owned(),
         });
     }
     outputs_of(stack)

@@ -19,6 +19,7 @@ pub mod console;
 pub mod diff;
 pub mod events;
 pub mod hotswap;
+pub mod interrupt;
 pub mod protection;
 pub mod retained;
 pub mod site;
@@ -46,6 +47,11 @@ pub struct DeployConfig {
     pub poll_interval: Duration,
     /// Wait until the site's CloudFront invalidation has completed (`gen deploy --wait`).
     pub wait: bool,
+    /// How long `gen deploy` waits for a stack another operation still has in progress to
+    /// settle before it refuses.
+    pub settle_limit: Duration,
+    /// What this run has under way in CloudFormation, for a signal handler to clean up.
+    pub in_flight: interrupt::InFlight,
 }
 
 impl Default for DeployConfig {
@@ -58,6 +64,8 @@ impl Default for DeployConfig {
             hotswap: false,
             poll_interval: Duration::from_secs(2),
             wait: false,
+            settle_limit: Duration::from_secs(30 * 60),
+            in_flight: interrupt::InFlight::default(),
         }
     }
 }
@@ -129,7 +137,7 @@ pub enum DeployError {
     StackBusy {
         stack: String,
         status: StackStatus,
-        hint: &'static str,
+        hint: String,
     },
     /// The stack settled in `status`, not where the operation was going.
     #[error("stack {stack} failed: {status}: {}", status::explain(.status))]
@@ -177,6 +185,9 @@ pub enum DeployError {
         "stack {stack} has no `{output}` output, so gen cannot publish the site: deploy again, or check the stack in the CloudFormation console"
     )]
     SiteOutputMissing { stack: String, output: String },
+    /// A signal stopped the deploy; the handler that took it says what it cleaned up.
+    #[error("interrupted")]
+    Interrupted,
     #[error("{0}")]
     Io(String),
 }
@@ -202,7 +213,7 @@ mod tests {
         let busy = DeployError::StackBusy {
             stack: "app".to_owned(),
             status: StackStatus::UpdateInProgress,
-            hint: status::BUSY_HINT,
+            hint: status::BUSY_HINT.to_owned(),
         };
         assert_eq!(
             busy.to_string(),

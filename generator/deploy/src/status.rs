@@ -111,6 +111,48 @@ pub fn explain(status: &StackStatus) -> &'static str {
     }
 }
 
+/// The CloudFormation console's page of one stack (`stack_id` is its ARN, or its name).
+pub fn console_url(region: &str, stack_id: &str) -> String {
+    let id: String = stack_id
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    format!(
+        "https://{region}.console.aws.amazon.com/cloudformation/home?region={region}#/stacks/stackinfo?stackId={id}"
+    )
+}
+
+/// What to do about a stack gen deploy will not deploy onto as it is (a [`Phase::Stuck`]
+/// one, or one still in progress), said before anything is built or uploaded: what the
+/// status means, the command that gets it out of there, and that gen deploy comes after.
+pub fn next_step(status: &StackStatus, stack: &str, region: &str, stack_id: &str) -> String {
+    use StackStatus as S;
+    let events = format!(
+        "`aws cloudformation describe-stack-events --stack-name {stack} --region {region}` names what failed"
+    );
+    let console = console_url(region, stack_id);
+    match status {
+        S::UpdateRollbackFailed => format!(
+            "an update failed and so did its rollback, so CloudFormation takes no update until the rollback is finished; nothing was built or uploaded\n  = hint: fix or remove what blocked the rollback ({events}), then run `aws cloudformation continue-update-rollback --stack-name {stack} --region {region}` (or Stack actions > Continue update rollback at {console}), wait for UPDATE_ROLLBACK_COMPLETE, and run gen deploy again"
+        ),
+        S::RollbackFailed => format!(
+            "its first deploy failed and so did the rollback; the stack can only be deleted; nothing was built or uploaded\n  = hint: remove what could not be rolled back ({events}), run `aws cloudformation delete-stack --stack-name {stack} --region {region}` (or delete it at {console}), then gen deploy again"
+        ),
+        S::DeleteFailed => format!(
+            "a delete of it failed part-way; nothing was built or uploaded\n  = hint: run gen destroy again (or empty or remove what it could not delete: {events}), then gen deploy"
+        ),
+        other if phase(other) == Phase::InProgress => format!(
+            "another operation is still running and did not settle while gen waited; nothing was built or uploaded\n  = hint: follow it at {console}, and run gen deploy again once it is finished"
+        ),
+        other => format!("{}; nothing was built or uploaded", explain(other)),
+    }
+}
+
 /// How `gen deploy` goes about a stack, given the status of the one deployed (if any).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Approach {
@@ -438,6 +480,32 @@ mod tests {
             }
         }
         assert_eq!(explained("UNKNOWN"), "see the events above");
+    }
+
+    #[test]
+    fn a_stack_gen_cannot_deploy_onto_gets_the_command_that_unsticks_it() {
+        let id = "arn:aws:cloudformation:eu-west-1:111122223333:stack/app/1";
+        let step = |name| next_step(&status(name), "app", "eu-west-1", id);
+        let text = step("UPDATE_ROLLBACK_FAILED");
+        assert!(
+            text.contains(
+                "`aws cloudformation continue-update-rollback --stack-name app --region eu-west-1`"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("then gen deploy") || text.contains("run gen deploy again"));
+        assert!(text.contains("nothing was built or uploaded"), "{text}");
+        assert!(
+            text.contains(
+                "https://eu-west-1.console.aws.amazon.com/cloudformation/home?region=eu-west-1#/stacks/stackinfo?stackId=arn%3Aaws%3Acloudformation%3Aeu-west-1%3A111122223333%3Astack%2Fapp%2F1"
+            ),
+            "{text}"
+        );
+        assert!(
+            step("ROLLBACK_FAILED").contains("aws cloudformation delete-stack --stack-name app")
+        );
+        assert!(step("DELETE_FAILED").contains("gen destroy again"));
+        assert!(step("UPDATE_IN_PROGRESS").contains("did not settle while gen waited"));
     }
 
     #[test]

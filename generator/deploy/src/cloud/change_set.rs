@@ -16,6 +16,7 @@ use super::{Cloud, Regional, StackOutcome, outputs_of, status_of};
 use crate::DeployError;
 use crate::changes::{self, Action, NestedChanges, Replacement, ResourceChange};
 use crate::console;
+use crate::interrupt::ChangeSetRef;
 use crate::status::{self, Approach, ChangeSetVerdict, Goal};
 use stackgen_core::deploy::TEMPLATE_BODY_LIMIT;
 
@@ -100,11 +101,15 @@ impl<'c> Cloud<'c> {
         let existing_status = existing.as_ref().map(status_of);
         let approach = status::approach(existing_status.as_ref());
         match approach {
-            Approach::Refuse { hint } => Err(DeployError::StackBusy {
-                stack: name.to_owned(),
-                status: existing_status.expect("only a deployed stack is refused"),
-                hint,
-            }),
+            Approach::Refuse { .. } => {
+                let status = existing_status.expect("only a deployed stack is refused");
+                let stack_id = existing.as_ref().and_then(|s| s.stack_id()).unwrap_or(name);
+                Err(DeployError::StackBusy {
+                    stack: name.to_owned(),
+                    hint: status::next_step(&status, name, &regional.region, stack_id),
+                    status,
+                })
+            }
             Approach::DeleteThenCreate => {
                 // A failed first deploy leaves an empty stack that cannot be updated.
                 self.console.line(&format!(
@@ -158,11 +163,19 @@ impl<'c> Cloud<'c> {
     ) -> Result<ChangeSet, DeployError> {
         let name = stack.name;
         let creating = approach.creates();
+        let change_set = change_set_name(SystemTime::now());
+        // Before the call: a signal while it is under way still finds the change set by name.
+        self.config.in_flight.change_set(ChangeSetRef {
+            region: regional.region.clone(),
+            stack: name.to_owned(),
+            change_set: change_set.clone(),
+            creating,
+        })?;
         let mut request = regional
             .cfn
             .create_change_set()
             .stack_name(name)
-            .change_set_name(change_set_name(SystemTime::now()))
+            .change_set_name(&change_set)
             .description("gen deploy")
             .change_set_type(if creating {
                 ChangeSetType::Create
@@ -187,10 +200,10 @@ impl<'c> Cloud<'c> {
             TemplateSource::Body(body) => request.template_body(body),
             TemplateSource::Url(url) => request.template_url(url),
         };
-        let created = request
-            .send()
-            .await
-            .map_err(|e| classify(CREATE_CHANGE_SET, &regional.endpoint, e))?;
+        let created = request.send().await.map_err(|e| {
+            self.config.in_flight.clear();
+            classify(CREATE_CHANGE_SET, &regional.endpoint, e)
+        })?;
         Ok(ChangeSet {
             id: created.id().unwrap_or_default().to_owned(),
             stack_id: created.stack_id().unwrap_or(name).to_owned(),
@@ -316,6 +329,8 @@ impl<'c> Cloud<'c> {
         // Events already there (e.g. REVIEW_IN_PROGRESS) are not this deploy's progress.
         let seen = self.event_ids(regional, &change_set.stack_id).await?;
         let started = Instant::now();
+        // Interrupted by now: the signal handler deletes the change set, so it must not run.
+        self.config.in_flight.executing()?;
         if let Err(e) = regional
             .cfn
             .execute_change_set()
@@ -323,34 +338,52 @@ impl<'c> Cloud<'c> {
             .send()
             .await
         {
+            self.config.in_flight.executed(None);
             // Not executed: nothing should be left waiting for someone to execute it.
             let error = classify(EXECUTE_CHANGE_SET, &regional.endpoint, e);
             self.discard(regional, change_set).await;
             return Err(error);
         }
+        self.config.in_flight.executed(Some(&change_set.stack_id));
         let stack = self
             .wait(regional, &change_set.stack_id, name, seen, total)
             .await?;
+        self.config.in_flight.clear();
         Ok((stack, started.elapsed()))
     }
 
     /// Deletes a change set nobody will execute, and the empty stack a CREATE change set
     /// made. Best effort: a leftover is harmless and the real error matters more.
     async fn discard(&self, regional: &Regional, change_set: &ChangeSet) {
+        self.discard_named(
+            regional,
+            &change_set.id,
+            &change_set.stack_id,
+            change_set.creating,
+        )
+        .await;
+        self.config.in_flight.clear();
+    }
+
+    /// [`Cloud::discard`] by the change set's name or ID and its stack's.
+    pub(super) async fn discard_named(
+        &self,
+        regional: &Regional,
+        change_set: &str,
+        stack: &str,
+        creating: bool,
+    ) {
         let _ = regional
             .cfn
             .delete_change_set()
-            .change_set_name(&change_set.id)
+            .change_set_name(change_set)
+            // By ID the change set names its stack; by name the stack must be given.
+            .set_stack_name((!change_set.starts_with("arn:")).then(|| stack.to_owned()))
             .send()
             .await
             .map_err(|e| classify(DELETE_CHANGE_SET, &regional.endpoint, e));
-        if change_set.creating {
-            let _ = regional
-                .cfn
-                .delete_stack()
-                .stack_name(&change_set.stack_id)
-                .send()
-                .await;
+        if creating {
+            let _ = regional.cfn.delete_stack().stack_name(stack).send().await;
         }
     }
 }
@@ -865,7 +898,7 @@ mod tests {
     #[tokio::test]
     async fn a_busy_or_stuck_stack_is_refused_before_any_change_set() {
         for (status, hint) in [
-            ("UPDATE_IN_PROGRESS", status::BUSY_HINT),
+            ("UPDATE_IN_PROGRESS", "another operation is still running"),
             ("UPDATE_ROLLBACK_FAILED", "continue-update-rollback"),
         ] {
             let fake = deployed(status, ("", ""));
