@@ -157,7 +157,10 @@ mod tests {
     fn the_example_is_accepted_and_garbage_is_rejected_with_a_position() {
         let example = stackgen_core::example::manifest_named("demo");
         assert!(matches!(check(example.as_bytes()), Ok(Verdict::Accepted(n)) if n > 10));
-        assert!(matches!(check(b"project: [\n"), Ok(Verdict::Rejected { .. })));
+        assert!(matches!(
+            check(b"project: [\n"),
+            Ok(Verdict::Rejected { .. })
+        ));
         assert_eq!(check(&[0xff, 0xfe]), Ok(Verdict::NotText));
     }
 }
