@@ -58,10 +58,7 @@ mod tests {
         let text = super::unstaged();
         assert!(!text.contains("stages:"));
         assert!(!text.contains("Two environments"));
-        assert!(
-            text.ends_with("get_requests_per_month: 1000000\n"),
-            "{text}"
-        );
+        assert!(text.ends_with("writes_per_month: 10000\n"), "{text}");
         let model = crate::load(&text).unwrap();
         assert_eq!(model.stage, None);
         assert_eq!(

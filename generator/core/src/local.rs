@@ -25,10 +25,17 @@ pub enum SampleKind {
     S3Delete,
     /// An API Gateway REST proxy (v1) request for the function's first route.
     Api,
+    /// A DynamoDB stream record of an item inserted into the first trigger's table.
+    DynamodbInsert,
 }
 
 impl SampleKind {
-    pub const ALL: [SampleKind; 3] = [SampleKind::S3Put, SampleKind::S3Delete, SampleKind::Api];
+    pub const ALL: [SampleKind; 4] = [
+        SampleKind::S3Put,
+        SampleKind::S3Delete,
+        SampleKind::Api,
+        SampleKind::DynamodbInsert,
+    ];
 
     /// The name `--sample` takes.
     pub fn as_str(self) -> &'static str {
@@ -36,6 +43,7 @@ impl SampleKind {
             SampleKind::S3Put => "s3-put",
             SampleKind::S3Delete => "s3-delete",
             SampleKind::Api => "api",
+            SampleKind::DynamodbInsert => "dynamodb-insert",
         }
     }
 
@@ -61,6 +69,7 @@ pub fn sample_kinds(model: &Model, function: &Key) -> Vec<SampleKind> {
             SampleKind::S3Put => s3_trigger(spec, S3Event::Created).is_some(),
             SampleKind::S3Delete => s3_trigger(spec, S3Event::Removed).is_some(),
             SampleKind::Api => first_route(model, function).is_some(),
+            SampleKind::DynamodbInsert => !spec.dynamodb_triggers.is_empty(),
         })
         .collect()
 }
@@ -97,7 +106,55 @@ pub fn sample_event(model: &Model, function: &Key, kind: SampleKind) -> Option<V
             let protected = model.api.as_ref()?.routes[route].protected;
             Some(api_event(model, route, protected))
         }
+        SampleKind::DynamodbInsert => {
+            let trigger = spec.dynamodb_triggers.first()?;
+            Some(dynamodb_event(model, &trigger.table))
+        }
     }
+}
+
+/// A stream record of an inserted item as Lambda delivers it: the table's keys with sample
+/// values, the new image when the stream carries it.
+fn dynamodb_event(model: &Model, table: &Key) -> Value {
+    let spec = &model.tables[table];
+    let sample = |k: &crate::model::KeySpec| match k.kind {
+        crate::manifest::AttributeType::String => json!({ "S": format!("sample-{}", k.name) }),
+        crate::manifest::AttributeType::Number => json!({ "N": "1" }),
+        crate::manifest::AttributeType::Binary => json!({ "B": "c2FtcGxl" }),
+    };
+    let keys: serde_json::Map<String, Value> = std::iter::once(&spec.partition_key)
+        .chain(&spec.sort_key)
+        .map(|k| (k.name.clone(), sample(k)))
+        .collect();
+    let view = spec.stream.unwrap_or(crate::manifest::StreamView::KeysOnly);
+    let mut record = json!({
+        "ApproximateCreationDateTime": 1_767_225_600_u64,
+        "Keys": keys,
+        "SequenceNumber": "111",
+        "SizeBytes": 26,
+        "StreamViewType": view.as_str(),
+    });
+    if matches!(
+        view,
+        crate::manifest::StreamView::NewImage | crate::manifest::StreamView::NewAndOld
+    ) {
+        record["NewImage"] = Value::Object(keys.clone());
+    }
+    let name = model.naming.table(table);
+    json!({
+        "Records": [{
+            "eventID": "1",
+            "eventName": "INSERT",
+            "eventVersion": "1.1",
+            "eventSource": "aws:dynamodb",
+            "awsRegion": model.region,
+            "dynamodb": record,
+            "eventSourceARN": format!(
+                "arn:aws:dynamodb:{}:{SAMPLE_ACCOUNT}:table/{name}/stream/2026-01-01T00:00:00.000",
+                model.region
+            ),
+        }]
+    })
 }
 
 /// The bucket's physical name in the sample account.

@@ -47,6 +47,7 @@ pub enum NameKind {
     OriginAccessControl,
     /// A CloudFront response headers policy.
     ResponseHeadersPolicy,
+    Table,
 }
 
 impl NameKind {
@@ -70,6 +71,7 @@ impl NameKind {
             NameKind::MetricNamespace => (255, "CloudWatch's limit"),
             NameKind::OriginAccessControl => (64, "CloudFront's limit"),
             NameKind::ResponseHeadersPolicy => (128, "CloudFront's limit"),
+            NameKind::Table => (255, "DynamoDB's limit"),
         }
     }
 
@@ -93,6 +95,7 @@ impl NameKind {
             NameKind::MetricNamespace => "metric namespace",
             NameKind::OriginAccessControl => "origin access control name",
             NameKind::ResponseHeadersPolicy => "response headers policy name",
+            NameKind::Table => "table name",
         }
     }
 }
@@ -301,6 +304,11 @@ impl Naming {
         self.prefixed(NameKind::Alarm, &format!("{key}-{suffix}"))
     }
 
+    /// `<prefix>-<key>`: table names are per account and region, like function names.
+    pub fn table(&self, key: &Key) -> Name {
+        self.prefixed(NameKind::Table, key.as_str())
+    }
+
     pub fn dead_letter_queue(&self, key: &Key) -> Name {
         self.prefixed(NameKind::Queue, &format!("{key}-dead-letters"))
     }
@@ -441,7 +449,7 @@ impl Naming {
             for which in [FunctionAlarm::Errors, FunctionAlarm::AbnormalTerminations] {
                 check(path.clone(), self.function_alarm(key, which), hint);
             }
-            if !spec.s3_triggers.is_empty() {
+            if spec.has_dead_letter_queue() {
                 check(path.clone(), self.dead_letter_queue(key), hint);
                 check(
                     path.clone(),
@@ -449,6 +457,13 @@ impl Naming {
                     hint,
                 );
             }
+        }
+        for key in model.tables.keys() {
+            check(
+                format!("tables.{key}"),
+                self.table(key),
+                "shorten the table key",
+            );
         }
         for key in model.iam.policies.keys() {
             check(
@@ -521,6 +536,10 @@ mod tests {
             "video24-transcode-dead-letters"
         );
         assert_eq!(n.secret(&key).as_str(), "video24/transcode");
+        assert_eq!(
+            n.table(&Key::parse_generated("profiles")).as_str(),
+            "video24-profiles"
+        );
         assert_eq!(n.topic("alerts").as_str(), "video24-alerts");
         assert_eq!(
             n.api_access_log_group("v1").as_str(),
@@ -542,6 +561,10 @@ mod tests {
         );
         assert_eq!(prod.function(&key).as_str(), "video24-prod-transcode");
         assert_eq!(prod.secret(&key).as_str(), "video24-prod/transcode");
+        assert_eq!(
+            prod.table(&Key::parse_generated("profiles")).as_str(),
+            "video24-prod-profiles"
+        );
         assert_eq!(prod.user("alice").as_str(), "video24-prod-alice");
         assert_eq!(naming().user("alice").as_str(), "alice");
         assert_eq!(

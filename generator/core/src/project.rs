@@ -359,6 +359,18 @@ const FUNCTION_TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/functions/handler_s3.rs.tera"),
     ),
     (
+        "handler_dynamodb.rs",
+        include_str!("../../templates/functions/handler_dynamodb.rs.tera"),
+    ),
+    (
+        "handler_http_table.rs",
+        include_str!("../../templates/functions/handler_http_table.rs.tera"),
+    ),
+    (
+        "dynamodb.rs",
+        include_str!("../../templates/functions/dynamodb.rs.tera"),
+    ),
+    (
         "authorizer/Cargo.toml",
         include_str!("../../templates/functions/authorizer/Cargo.toml.tera"),
     ),
@@ -456,6 +468,9 @@ impl Templates {
             .map(|k| FunctionContext { key: k.as_str() })
             .collect();
         context.insert("functions", &keys);
+        let uses = |f: fn(&FunctionSpec) -> bool| model.functions.values().any(f);
+        context.insert("any_table", &uses(|f| !f.tables().is_empty()));
+        context.insert("any_stream", &uses(|f| !f.dynamodb_triggers.is_empty()));
         out.push((
             format!("{dir}/Cargo.toml"),
             self.render("workspace.Cargo.toml", &context)?,
@@ -514,12 +529,23 @@ impl Templates {
                     Owner::Managed,
                 ));
             }
-            let handler = if http {
+            if !spec.tables().is_empty() {
+                out.push((
+                    format!("{base}/src/dynamodb.rs"),
+                    self.render("dynamodb.rs", &context)?,
+                    Owner::Managed,
+                ));
+            }
+            let handler = if http && item_table(model, spec).is_some() {
+                "handler_http_table.rs"
+            } else if http {
                 "handler_http.rs"
-            } else if spec.s3_triggers.is_empty() {
-                "handler_json.rs"
-            } else {
+            } else if !spec.s3_triggers.is_empty() {
                 "handler_s3.rs"
+            } else if !spec.dynamodb_triggers.is_empty() {
+                "handler_dynamodb.rs"
+            } else {
+                "handler_json.rs"
             };
             out.push((
                 format!("{base}/src/handler.rs"),
@@ -531,6 +557,19 @@ impl Templates {
     }
 }
 
+/// The table an HTTP function's starter handler keeps the caller's item in: one it reads and
+/// writes whose key is a single string (the caller's `sub`).
+fn item_table<'m>(model: &'m Model, spec: &'m FunctionSpec) -> Option<(&'m Key, &'m str)> {
+    spec.table_reads
+        .intersection(&spec.table_writes)
+        .find_map(|key| {
+            let table = model.tables.get(key)?;
+            let simple = table.sort_key.is_none()
+                && table.partition_key.kind == crate::manifest::AttributeType::String;
+            simple.then_some((key, table.partition_key.name.as_str()))
+        })
+}
+
 fn function_context(model: &Model, key: &Key, spec: &FunctionSpec) -> tera::Context {
     let mut variables: Vec<ConfigVariable> = spec
         .buckets()
@@ -540,6 +579,11 @@ fn function_context(model: &Model, key: &Key, spec: &FunctionSpec) -> tera::Cont
             field: format!("{}_bucket", bucket.snake()),
             doc: format!("Name of the `{bucket}` bucket"),
         })
+        .chain(spec.tables().into_iter().map(|table| ConfigVariable {
+            name: FunctionSpec::table_env_var(table),
+            field: format!("{}_table", table.snake()),
+            doc: format!("Name of the `{table}` table"),
+        }))
         .chain(spec.secrets.iter().map(|secret| ConfigVariable {
             name: FunctionSpec::secret_env_var(secret),
             field: format!("{}_secret_arn", secret.snake()),
@@ -568,6 +612,34 @@ fn function_context(model: &Model, key: &Key, spec: &FunctionSpec) -> tera::Cont
             .as_str(),
     );
     context.insert("s3_event", &!spec.s3_triggers.is_empty());
+    context.insert("dynamodb_event", &!spec.dynamodb_triggers.is_empty());
+    context.insert("tables", &!spec.tables().is_empty());
+    let table_fields: Vec<String> = spec
+        .tables()
+        .into_iter()
+        .map(|t| format!("`config.{}_table`", t.snake()))
+        .collect();
+    context.insert("table_fields_doc", &table_fields.join(", "));
+    if let Some((table, table_key)) = item_table(model, spec) {
+        context.insert("table", table.as_str());
+        context.insert("table_key", table_key);
+        context.insert("table_field", &format!("{}_table", table.snake()));
+        // `profiles` → `profile`: the caller's one item.
+        let item = table.snake();
+        context.insert(
+            "item_field",
+            item.strip_suffix('s')
+                .filter(|s| !s.is_empty())
+                .unwrap_or(&item),
+        );
+    }
+    let mut trigger_tables: Vec<String> = spec
+        .dynamodb_triggers
+        .iter()
+        .map(|t| format!("`{}`", t.table))
+        .collect();
+    trigger_tables.dedup();
+    context.insert("trigger_tables", &trigger_tables.join(", "));
     let routes: Vec<String> = model
         .api
         .iter()

@@ -74,6 +74,7 @@ pub struct Regional {
     logs: aws_sdk_cloudwatchlogs::Client,
     secrets: aws_sdk_secretsmanager::Client,
     sqs: aws_sdk_sqs::Client,
+    dynamodb: aws_sdk_dynamodb::Client,
     /// Only for `gen deploy --hotswap` (`lambda.rs`).
     lambda: aws_sdk_lambda::Client,
     /// Where requests go, for error messages.
@@ -168,6 +169,11 @@ impl<'c> Cloud<'c> {
                 .region(region_value.clone())
                 .build(),
         );
+        let dynamodb = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(&self.sdk)
+                .region(region_value.clone())
+                .build(),
+        );
         let lambda = aws_sdk_lambda::Client::from_conf(
             aws_sdk_lambda::config::Builder::from(&self.sdk)
                 .region(region_value.clone())
@@ -191,6 +197,7 @@ impl<'c> Cloud<'c> {
             logs,
             secrets,
             sqs,
+            dynamodb,
             lambda,
             endpoint,
         }

@@ -1,8 +1,8 @@
 //! What a deleted stack left behind, and whether it is in the way of a new stack of the same
 //! name. Pure: the lookups are in `cloud/retained.rs`.
 //!
-//! `gen destroy` leaves every resource whose DeletionPolicy is `Retain` (data buckets, log
-//! groups, secrets, dead-letter queues). CloudFormation records them as `DELETE_SKIPPED`
+//! `gen destroy` leaves every resource whose DeletionPolicy is `Retain` (data buckets, tables,
+//! log groups, secrets, dead-letter queues). CloudFormation records them as `DELETE_SKIPPED`
 //! resources of the deleted stack. A new stack of that name whose template gives the same
 //! resource the same name would fail on "already exists" halfway through its CREATE, so a
 //! fresh create first finds them ([`blockers`]) and, if any still exists, is refused before any
@@ -57,6 +57,11 @@ const NAMED: &[Named] = &[
         resource_type: "AWS::SecretsManager::Secret",
         name_property: "Name",
         import_key: "Id",
+    },
+    Named {
+        resource_type: "AWS::DynamoDB::Table",
+        name_property: "TableName",
+        import_key: "TableName",
     },
     Named {
         resource_type: "AWS::SQS::Queue",
@@ -230,6 +235,10 @@ fn delete_command(blocker: &Blocker) -> String {
         "AWS::SecretsManager::Secret" => format!(
             "aws secretsmanager delete-secret --secret-id {} --force-delete-without-recovery",
             blocker.physical_id
+        ),
+        "AWS::DynamoDB::Table" => format!(
+            "aws dynamodb update-table --table-name {0} --no-deletion-protection-enabled; aws dynamodb delete-table --table-name {0}",
+            blocker.name
         ),
         "AWS::SQS::Queue" => format!(
             "aws sqs delete-queue --queue-url {}  # then wait 60 s: SQS refuses a new queue of a deleted one's name until then",

@@ -11,13 +11,31 @@ use crate::cfn::iam::{PolicyDocument, Principal, Statement};
 use crate::cfn::{
     LogicalId, Output, Parameter, ParameterType, Pseudo, RemovalPolicy, Resource, Value,
 };
-use crate::manifest::Architecture;
+use crate::manifest::{Architecture, StartingPosition};
 use crate::map;
 use crate::model::{FunctionSpec, Key};
 use crate::naming::FunctionAlarm;
 
 /// The runtime every stackgen function uses: an OS-only runtime for a native `bootstrap`.
 pub const RUNTIME: &str = "provided.al2023";
+
+/// What `reads: [table:<key>]` grants on the table: every read, nothing that changes it.
+const TABLE_READS: &[&str] = &[
+    "dynamodb:BatchGetItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DescribeTable",
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+];
+
+/// What `writes: [table:<key>]` grants on the table: item writes, never table changes.
+const TABLE_WRITES: &[&str] = &[
+    "dynamodb:BatchWriteItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+];
 
 /// Every function, and the assets-bucket parameter their code comes from.
 pub(crate) fn synthesize(stack: &mut Stack) {
@@ -58,7 +76,11 @@ fn function_resources(stack: &mut Stack, key: &Key, spec: &FunctionSpec) {
 
     // S3 invokes asynchronously: after Lambda's two retries a failed event would be dropped.
     // A dead-letter queue keeps it (14 days) and an alarm says it is there.
-    let dead_letters = (!spec.s3_triggers.is_empty()).then(|| dead_letter_queue(stack, key));
+    // A stream mapping likewise drops a batch once its retries are spent: its on-failure
+    // destination is the same queue.
+    let dead_letters = spec
+        .has_dead_letter_queue()
+        .then(|| dead_letter_queue(stack, key));
 
     let trust = PolicyDocument::new(vec![
         Statement::allow(&["sts:AssumeRole"])
@@ -139,6 +161,12 @@ fn function_resources(stack: &mut Stack, key: &Key, spec: &FunctionSpec) {
             stack.bucket_name(bucket.as_str()).into(),
         ));
     }
+    for table in spec.tables() {
+        variables.push((
+            FunctionSpec::table_env_var(table),
+            naming.table(table).into(),
+        ));
+    }
     let mut function = Resource::new("AWS::Lambda::Function")
         .prop("FunctionName", name.as_str())
         .prop("Runtime", RUNTIME)
@@ -194,13 +222,17 @@ fn function_resources(stack: &mut Stack, key: &Key, spec: &FunctionSpec) {
             "Environment variables hold bucket names and user settings only, never secrets; Lambda encrypts them at rest with an AWS key",
         ),
     ];
-    match &dead_letters {
+    match dead_letters.as_ref().filter(|_| !spec.s3_triggers.is_empty()) {
         Some(queue) => {
             function = function.prop("DeadLetterConfig", map! { "TargetArn" => Value::get_att(queue, "Arn") });
         }
-        None => skips.push((
+        None if spec.dynamodb_triggers.is_empty() => skips.push((
             "CKV_AWS_116",
             "No asynchronous trigger: callers get errors back directly (S3-triggered functions get a dead-letter queue)",
+        )),
+        None => skips.push((
+            "CKV_AWS_116",
+            "Invoked by a stream mapping, not asynchronously: a batch that fails every retry goes to the dead-letter queue through the mapping's on-failure destination",
         )),
     }
     function.metadata.insert("checkov".into(), skip(&skips));
@@ -219,6 +251,38 @@ fn function_resources(stack: &mut Stack, key: &Key, spec: &FunctionSpec) {
                 .prop("SourceArn", stack.bucket_arn(bucket.as_str(), ""))
                 .prop("SourceAccount", Value::pseudo(Pseudo::AccountId)),
         );
+    }
+
+    for trigger in &spec.dynamodb_triggers {
+        let queue = dead_letters
+            .as_ref()
+            .expect("a function with a stream trigger has a dead-letter queue");
+        let mapping = Resource::new("AWS::Lambda::EventSourceMapping")
+            .prop("FunctionName", Value::reference(&id))
+            .prop(
+                "EventSourceArn",
+                Value::get_att(&ids::table(&trigger.table), "StreamArn"),
+            )
+            .prop(
+                "StartingPosition",
+                match trigger.starting_position {
+                    StartingPosition::Latest => "LATEST",
+                    StartingPosition::TrimHorizon => "TRIM_HORIZON",
+                },
+            )
+            .prop("BatchSize", trigger.batch_size)
+            // A failing record is isolated by halving the batch, not retried with the
+            // whole batch until the stream's 24 hours run out.
+            .prop("BisectBatchOnFunctionError", true)
+            .prop("MaximumRetryAttempts", trigger.retry_attempts)
+            .prop(
+                "DestinationConfig",
+                map! { "OnFailure" => map! { "Destination" => Value::get_att(queue, "Arn") } },
+            )
+            .prop("FunctionResponseTypes", vec!["ReportBatchItemFailures"]);
+        stack
+            .template
+            .add(ids::stream_mapping(key, &trigger.table), mapping);
     }
 
     stack.template.add_output(
@@ -281,6 +345,56 @@ fn execution_policy(
                     crate::cfn::pascal_case(bucket.as_str())
                 ))
                 .resource(stack.bucket_arn(bucket.as_str(), "/*")),
+        );
+    }
+    for table in &spec.table_reads {
+        let pascal = crate::cfn::pascal_case(table.as_str());
+        statements.push(
+            Statement::allow(TABLE_READS)
+                .sid(&format!("Read{pascal}Table"))
+                .resource(stack.table_arn(table, "")),
+        );
+        if stack
+            .model
+            .tables
+            .get(table)
+            .is_some_and(|t| !t.indexes.is_empty())
+        {
+            statements.push(
+                Statement::allow(&["dynamodb:Query", "dynamodb:Scan"])
+                    .sid(&format!("Query{pascal}Indexes"))
+                    .resource(stack.table_arn(table, "/index/*")),
+            );
+        }
+    }
+    for table in &spec.table_writes {
+        statements.push(
+            Statement::allow(TABLE_WRITES)
+                .sid(&format!(
+                    "Write{}Table",
+                    crate::cfn::pascal_case(table.as_str())
+                ))
+                .resource(stack.table_arn(table, "")),
+        );
+    }
+    if !spec.dynamodb_triggers.is_empty() {
+        // The stream's ARN ends in a label DynamoDB picks when the stream is created; this
+        // table's streams are `table/<name>/stream/*`.
+        let mut read_streams = Statement::allow(&[
+            "dynamodb:DescribeStream",
+            "dynamodb:GetRecords",
+            "dynamodb:GetShardIterator",
+        ])
+        .sid("ReadTriggerStreams");
+        for trigger in &spec.dynamodb_triggers {
+            read_streams = read_streams.resource(stack.table_arn(&trigger.table, "/stream/*"));
+        }
+        statements.push(read_streams);
+        // Lambda's poller lists the streams first; ListStreams has no resource but `*`.
+        statements.push(
+            Statement::allow(&["dynamodb:ListStreams"])
+                .sid("ListStreams")
+                .resource(Value::str("*")),
         );
     }
     PolicyDocument::new(statements)

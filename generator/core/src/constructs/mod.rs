@@ -13,6 +13,7 @@ mod iam;
 pub mod policy;
 pub(crate) mod secrets;
 mod site;
+mod table;
 pub mod toolkit;
 
 use std::collections::BTreeMap;
@@ -29,6 +30,7 @@ use policy::PolicyRecord;
 /// outputs and policy files are sorted); it is the order a reader meets them.
 const APP_CONSTRUCTS: &[fn(&mut Stack)] = &[
     bucket::synthesize,
+    table::synthesize,
     alerts::synthesize,
     secrets::synthesize,
     function::synthesize,
@@ -181,6 +183,15 @@ impl<'a> Stack<'a> {
         }
     }
 
+    /// `arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/<name><suffix>`,
+    /// from the name alone: a function in a nested stack needs no parameter for it.
+    pub fn table_arn(&self, key: &Key, suffix: &str) -> Sub {
+        policy::regional_arn(
+            "dynamodb",
+            &format!("table/{}{suffix}", self.model.naming.table(key)),
+        )
+    }
+
     /// `arn:${AWS::Partition}:s3:::<name><suffix>` built from the name, not from a reference:
     /// the function ↔ bucket notification cycle never forms.
     pub fn bucket_arn(&self, key: &str, suffix: &str) -> Sub {
@@ -227,8 +238,19 @@ pub(crate) mod ids {
     pub fn bucket_policy(key: &Key) -> LogicalId {
         LogicalId::from_path(&["bucket", key.as_str(), "Policy"])
     }
+    pub fn table(key: &Key) -> LogicalId {
+        LogicalId::from_path(&["table", key.as_str()])
+    }
     pub fn function(key: &Key) -> LogicalId {
         LogicalId::from_path(&["function", key.as_str()])
+    }
+    pub fn stream_mapping(function: &Key, table: &Key) -> LogicalId {
+        LogicalId::from_path(&[
+            "function",
+            function.as_str(),
+            "StreamMapping",
+            table.as_str(),
+        ])
     }
     pub fn function_role(key: &Key) -> LogicalId {
         LogicalId::from_path(&["function", key.as_str(), "Role"])

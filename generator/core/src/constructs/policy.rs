@@ -178,6 +178,10 @@ fn resource(stack: &Stack, r: &ResourceRef) -> Value {
             .bucket_arn(key.as_str(), &format!("/{pattern}"))
             .into(),
         ResourceRef::Function(key) => stack.function_arn(key).into(),
+        ResourceRef::Table(key) => stack.table_arn(key, "").into(),
+        ResourceRef::TableIndex(key, pattern) => {
+            stack.table_arn(key, &format!("/index/{pattern}")).into()
+        }
         ResourceRef::Arn(arn) => Value::str(arn),
     }
 }

@@ -15,6 +15,7 @@ use crate::model::{Key, Model};
 pub(super) enum Subject<'a> {
     Function(&'a Key),
     Bucket(&'a Key),
+    Table(&'a Key),
     LogBucket,
     /// The hosted site's bucket.
     SiteBucket,
@@ -37,6 +38,9 @@ impl<'a> Index<'a> {
         }
         for key in model.buckets.keys() {
             subjects.insert(ids::bucket(key), Subject::Bucket(key));
+        }
+        for key in model.tables.keys() {
+            subjects.insert(ids::table(key), Subject::Table(key));
         }
         subjects.insert(ids::log_bucket(), Subject::LogBucket);
         subjects.insert(ids::site_bucket(), Subject::SiteBucket);

@@ -75,6 +75,12 @@ pub struct RegionPrices {
     pub secrets_manager_per_secret_month: f64,
     pub secrets_manager_per_10000_api_calls: f64,
     pub sqs_per_million_requests: f64,
+    pub dynamodb_per_million_read_request_units: f64,
+    pub dynamodb_per_million_write_request_units: f64,
+    pub dynamodb_per_gb_month_stored: f64,
+    pub dynamodb_pitr_per_gb_month: f64,
+    pub dynamodb_per_rcu_hour: f64,
+    pub dynamodb_per_wcu_hour: f64,
     #[serde(default)]
     pub notes: Option<String>,
 }

@@ -29,6 +29,7 @@ pub(super) const PRICED: &[(&str, Price)] = &[
     ("AWS::Lambda::Function", function),
     ("AWS::Logs::LogGroup", log_group),
     ("AWS::S3::Bucket", bucket),
+    ("AWS::DynamoDB::Table", table),
     ("AWS::CloudWatch::Alarm", alarm),
     ("AWS::Logs::MetricFilter", metric_filter),
     ("AWS::SNS::Topic", topic),
@@ -47,6 +48,10 @@ pub(super) const FREE: &[(&str, &str)] = &[
         "part of the function's resource policy",
     ),
     ("AWS::S3::BucketPolicy", "part of the bucket"),
+    (
+        "AWS::Lambda::EventSourceMapping",
+        "Lambda's reads of a DynamoDB stream are free; its invocations are priced on the function",
+    ),
     (
         "AWS::CloudFront::Distribution",
         "no monthly charge; its always-free tier covers 1 TB out and 10 million requests a month (a busier site pays per GB and request, not estimated)",
@@ -209,6 +214,80 @@ fn log_group(cx: &Cx, id: &LogicalId, resource: &Resource, sheet: &mut Sheet) {
             "function `{name}` keeps logs {retention} days: stored logs grow to {stored:.1} GB ({}/month) at steady state",
             money(stored_usd)
         ));
+    }
+}
+
+/// Hours in AWS's billing month.
+const HOURS_PER_MONTH: f64 = 730.0;
+
+/// A table: requests (on demand: each write also writes every global secondary index) or
+/// provisioned capacity by the hour, storage, and continuous backups of that storage.
+fn table(cx: &Cx, id: &LogicalId, resource: &Resource, sheet: &mut Sheet) {
+    let Some(Subject::Table(key)) = cx.graph.subject(id) else {
+        return sheet.unpriced(id, resource, NO_USAGE);
+    };
+    let Some(u) = cx.usage.tables.get(key) else {
+        return sheet.unpriced(id, resource, NO_USAGE);
+    };
+    let p = cx.prices;
+    let name = key.as_str();
+    let indexes = list(at(resource, &["GlobalSecondaryIndexes"]));
+    if text(at(resource, &["BillingMode"])) == Some("PROVISIONED") {
+        let capacity = |what: &str| {
+            let own = int(at(resource, &["ProvisionedThroughput", what])).unwrap_or(0);
+            let of_indexes: i64 = indexes
+                .iter()
+                .filter_map(|index| int(field(field(Some(index), "ProvisionedThroughput"), what)))
+                .sum();
+            (own + of_indexes) as f64
+        };
+        let (rcu, wcu) = (
+            capacity("ReadCapacityUnits"),
+            capacity("WriteCapacityUnits"),
+        );
+        let rcu_hours = rcu * HOURS_PER_MONTH;
+        let wcu_hours = wcu * HOURS_PER_MONTH;
+        let with = if indexes.is_empty() {
+            ""
+        } else {
+            ", with indexes"
+        };
+        let item = format!("provisioned reads ({rcu} RCU{with})");
+        let usd = rcu_hours * p.dynamodb_per_rcu_hour;
+        sheet.line("DynamoDB", name, item, rcu_hours, "RCU-hour", usd);
+        let item = format!("provisioned writes ({wcu} WCU{with})");
+        let usd = wcu_hours * p.dynamodb_per_wcu_hour;
+        sheet.line("DynamoDB", name, item, wcu_hours, "WCU-hour", usd);
+    } else {
+        let reads = u.reads as f64;
+        let usd = reads / 1e6 * p.dynamodb_per_million_read_request_units;
+        sheet.line("DynamoDB", name, "on-demand reads", reads, "request", usd);
+        let writes = u.writes as f64 * (1 + indexes.len()) as f64;
+        let item = if indexes.is_empty() {
+            "on-demand writes".to_owned()
+        } else {
+            match indexes.len() {
+                1 => "on-demand writes (each also writes its index)".to_owned(),
+                n => format!("on-demand writes (each also writes its {n} indexes)"),
+            }
+        };
+        let usd = writes / 1e6 * p.dynamodb_per_million_write_request_units;
+        sheet.line("DynamoDB", name, item, writes, "request", usd);
+    }
+    let gb = u.stored_gb;
+    let usd = gb * p.dynamodb_per_gb_month_stored;
+    sheet.line("DynamoDB", name, "storage", gb, "GB-month", usd);
+    let pitr = at(
+        resource,
+        &[
+            "PointInTimeRecoverySpecification",
+            "PointInTimeRecoveryEnabled",
+        ],
+    );
+    if matches!(pitr, Some(Value::Bool(true))) {
+        let usd = gb * p.dynamodb_pitr_per_gb_month;
+        let item = "point-in-time recovery";
+        sheet.line("DynamoDB", name, item, gb, "GB-month", usd);
     }
 }
 

@@ -380,14 +380,14 @@ fn function_and_log_lines_follow_the_template() {
 fn a_resource_type_without_a_price_is_a_visible_gap() {
     let e = estimate_edited(SCENARIO, |templates| {
         templates[0].template.resources.insert(
-            crate::cfn::LogicalId::from_raw("Table"),
-            crate::cfn::Resource::new("AWS::DynamoDB::Table"),
+            crate::cfn::LogicalId::from_raw("Stream"),
+            crate::cfn::Resource::new("AWS::Kinesis::Stream"),
         );
     })
     .unwrap();
     assert_eq!(
         e.notes,
-        ["not priced: Table (AWS::DynamoDB::Table): stackgen has no price for this resource type"]
+        ["not priced: Stream (AWS::Kinesis::Stream): stackgen has no price for this resource type"]
     );
     assert_eq!(e.total_usd, estimate_of(SCENARIO).unwrap().total_usd);
 }
@@ -431,5 +431,48 @@ fn a_trail_without_data_selectors_records_no_data_events() {
     assert_eq!(
         line(&e, "CloudTrail", "trail"),
         [("S3 data events", 500_000.0)]
+    );
+}
+
+#[test]
+fn a_table_pays_for_requests_or_capacity_storage_and_backups() {
+    let manifest = "name: shop\nregion: us-east-1\ntables:\n  orders:\n    partition_key: {name: id, type: string}\n    indexes:\n      by-status:\n        partition_key: {name: status, type: string}\n  scratch:\n    partition_key: {name: id, type: string}\n    billing: {provisioned: {read: 10, write: 4}}\n    point_in_time_recovery: false\nusage:\n  tables:\n    orders:\n      stored_gb: 10\n      reads_per_month: 2000000\n      writes_per_month: 100000\n";
+    let e = estimate_of(manifest).unwrap();
+    // us-east-1: $0.125 per million reads, $0.625 per million writes (each also writes the
+    // index), $0.25 and $0.20 per GB-month of storage and backups.
+    assert_eq!(
+        line(&e, "DynamoDB", "orders"),
+        [
+            ("on-demand reads", 2_000_000.0),
+            ("on-demand writes (each also writes its index)", 200_000.0),
+            ("storage", 10.0),
+            ("point-in-time recovery", 10.0),
+        ]
+    );
+    // 730 hours of 10 RCU and 4 WCU; the default 1 GB stored; no backups.
+    assert_eq!(
+        line(&e, "DynamoDB", "scratch"),
+        [
+            ("provisioned reads (10 RCU)", 7300.0),
+            ("provisioned writes (4 WCU)", 2920.0),
+            ("storage", 1.0),
+        ]
+    );
+    let dynamodb: f64 = e
+        .lines
+        .iter()
+        .filter(|l| l.service == "DynamoDB")
+        .map(|l| l.usd)
+        .sum();
+    let expected = 2.0 * 0.125
+        + 0.2 * 0.625
+        + 10.0 * 0.25
+        + 10.0 * 0.20
+        + 7300.0 * 0.00013
+        + 2920.0 * 0.00065
+        + 0.25;
+    assert!(
+        (dynamodb - expected).abs() < 1e-9,
+        "{dynamodb} vs {expected}"
     );
 }

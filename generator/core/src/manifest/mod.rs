@@ -58,6 +58,14 @@ pub struct Manifest {
     #[serde(default)]
     pub log_bucket: LogBucket,
 
+    /// DynamoDB tables for the app's data, by key (lowercase, e.g. `profiles`), named
+    /// `<project>[-<stage>]-<key>`. Every table is encrypted, has point-in-time recovery and
+    /// is kept when the stack is deleted, unless told otherwise. Functions use one with
+    /// `reads: [table:<key>]` / `writes: [table:<key>]`.
+    #[serde(default)]
+    #[schemars(extend("propertyNames" = { "pattern": KEY_PATTERN }))]
+    pub tables: BTreeMap<String, Table>,
+
     /// Lambda functions written in Rust, by key (lowercase, e.g. `transcode`).
     #[serde(default)]
     #[schemars(extend("propertyNames" = { "pattern": KEY_PATTERN }))]
@@ -347,13 +355,16 @@ pub struct Function {
     #[schemars(default = "default_log_retention", extend("enum" = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]))]
     pub log_retention_days: u32,
 
-    /// Buckets (by key) the function may read: `s3:GetObject` on their objects and
-    /// `s3:ListBucket` on the bucket. Their names reach the function as `<KEY>_BUCKET`.
+    /// What the function may read: buckets by key (`upload`, or `bucket:upload`:
+    /// `s3:GetObject` on their objects, `s3:ListBucket` on the bucket; names reach the code as
+    /// `<KEY>_BUCKET`) and tables as `table:<key>` (GetItem, BatchGetItem, Query, Scan,
+    /// ConditionCheckItem, DescribeTable, and Query/Scan on its indexes; the name reaches the
+    /// code as `<KEY>_TABLE`).
     #[serde(default)]
     pub reads: Vec<String>,
 
-    /// Buckets (by key) the function may write objects to (`s3:PutObject`). Their names reach
-    /// the function as `<KEY>_BUCKET`.
+    /// What the function may write: buckets by key (`s3:PutObject` on their objects) and
+    /// tables as `table:<key>` (PutItem, UpdateItem, DeleteItem, BatchWriteItem).
     #[serde(default)]
     pub writes: Vec<String>,
 
@@ -395,6 +406,198 @@ pub enum Architecture {
 pub enum Trigger {
     /// Objects created in (or removed from) one of the project's buckets.
     S3(S3Trigger),
+    /// Changes to one of the project's tables, read from its stream (the table needs
+    /// `stream:`). Batches that fail every retry go to the function's dead-letter queue.
+    Dynamodb(DynamodbTrigger),
+}
+
+/// A DynamoDB stream of a project table.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DynamodbTrigger {
+    /// The table (by key) whose changes invoke the function.
+    pub table: String,
+    /// Records per invocation, 1 to 10000.
+    #[serde(default = "default_stream_batch")]
+    #[schemars(default = "default_stream_batch", range(min = 1, max = 10000))]
+    pub batch_size: u32,
+    /// Where a new mapping starts reading: `latest` (only new changes) or `trim_horizon`
+    /// (the oldest record the stream still holds, up to 24 hours back).
+    #[serde(default)]
+    pub starting_position: StartingPosition,
+    /// Times a failing batch is retried (halved on each failure to find the bad record)
+    /// before it goes to the dead-letter queue, 0 to 10000.
+    #[serde(default = "default_stream_retries")]
+    #[schemars(default = "default_stream_retries", range(max = 10000))]
+    pub retry_attempts: u32,
+}
+
+/// Where a stream's event source mapping starts reading.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StartingPosition {
+    /// Only changes made after the mapping is created.
+    #[default]
+    Latest,
+    /// The oldest record in the stream (up to 24 hours old).
+    TrimHorizon,
+}
+
+/// A DynamoDB table.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Table {
+    /// The partition (hash) key: every item has it, and items are spread by it.
+    pub partition_key: KeyAttribute,
+    /// The sort (range) key, when items sharing a partition key are told apart and ordered.
+    #[serde(default)]
+    pub sort_key: Option<KeyAttribute>,
+    /// Global secondary indexes by name: other keys to query the items by.
+    #[serde(default)]
+    #[schemars(extend("propertyNames" = { "pattern": "^[A-Za-z0-9_.-]{3,255}$" }))]
+    pub indexes: BTreeMap<String, TableIndex>,
+    /// An attribute holding an expiry time (Unix epoch seconds, a number): DynamoDB deletes
+    /// items some time after it passes, at no cost.
+    #[serde(default)]
+    pub ttl_attribute: Option<String>,
+    /// `on_demand` (default: pay per request, no capacity to plan) or
+    /// `{provisioned: {read: N, write: N}}` capacity units.
+    #[serde(default)]
+    pub billing: TableBilling,
+    /// Record every change in a stream (24 hours), e.g. for a `dynamodb` trigger:
+    /// `new_image`, `old_image`, `new_and_old` or `keys_only`.
+    #[serde(default)]
+    pub stream: Option<StreamView>,
+    /// Keep the table and its items when the stack is deleted or the table replaced
+    /// (DeletionPolicy/UpdateReplacePolicy `Retain`). Default true: data outlives the stack.
+    #[serde(default = "yes")]
+    #[schemars(default = "yes")]
+    pub retain: bool,
+    /// Continuous backups: restore the table to any second of the last 35 days.
+    #[serde(default = "yes")]
+    #[schemars(default = "yes")]
+    pub point_in_time_recovery: bool,
+    /// Refuse `DeleteTable` until it is turned off. Default: on in protected stages
+    /// (`stages.<stage>.protect`), off elsewhere.
+    #[serde(default)]
+    pub deletion_protection: Option<bool>,
+}
+
+/// A key attribute: its name and type.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeyAttribute {
+    /// The attribute's name, e.g. `sub`.
+    #[schemars(length(min = 1, max = 255))]
+    pub name: String,
+    /// `string`, `number` or `binary`.
+    #[serde(rename = "type")]
+    pub kind: AttributeType,
+}
+
+/// The type of a key attribute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AttributeType {
+    /// A string (`S`).
+    String,
+    /// A number (`N`).
+    Number,
+    /// Binary data (`B`).
+    Binary,
+}
+
+/// A key attribute of an index: its type may be left out when the table's keys or another
+/// index already give it.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IndexKey {
+    /// The attribute's name.
+    #[schemars(length(min = 1, max = 255))]
+    pub name: String,
+    /// `string`, `number` or `binary`; required for an attribute no other key declares.
+    #[serde(default, rename = "type")]
+    pub kind: Option<AttributeType>,
+}
+
+/// A global secondary index.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TableIndex {
+    /// The index's partition key.
+    pub partition_key: IndexKey,
+    /// The index's sort key.
+    #[serde(default)]
+    pub sort_key: Option<IndexKey>,
+    /// Which attributes the index copies: `all` (default), `keys_only`, or
+    /// `{include: [attribute, ...]}` (the keys and these).
+    #[serde(default)]
+    pub projection: Projection,
+    /// Provisioned capacity of the index, when the table is provisioned.
+    #[serde(default)]
+    pub capacity: Option<Capacity>,
+}
+
+/// Which attributes a secondary index copies.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum Projection {
+    /// Every attribute.
+    #[default]
+    All,
+    /// Only the table's and the index's keys.
+    KeysOnly,
+    /// The keys and these attributes.
+    Include(Vec<String>),
+}
+
+/// How a table is paid for.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum TableBilling {
+    /// Per request: no capacity to plan, scales to zero.
+    #[default]
+    OnDemand,
+    /// Capacity units reserved by the hour.
+    Provisioned(Capacity),
+}
+
+/// Provisioned capacity units.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Capacity {
+    /// Read capacity units (one strongly consistent 4 KB read per second each).
+    #[schemars(range(min = 1))]
+    pub read: u32,
+    /// Write capacity units (one 1 KB write per second each).
+    #[schemars(range(min = 1))]
+    pub write: u32,
+}
+
+/// What a table's stream records of each change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StreamView {
+    /// The item as it is after the change.
+    NewImage,
+    /// The item as it was before the change.
+    OldImage,
+    /// Both.
+    NewAndOld,
+    /// Only the changed item's keys.
+    KeysOnly,
+}
+
+impl StreamView {
+    /// CloudFormation's `StreamViewType`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamView::NewImage => "NEW_IMAGE",
+            StreamView::OldImage => "OLD_IMAGE",
+            StreamView::NewAndOld => "NEW_AND_OLD_IMAGES",
+            StreamView::KeysOnly => "KEYS_ONLY",
+        }
+    }
 }
 
 /// An S3 event notification from a project bucket.
@@ -710,6 +913,9 @@ pub struct Usage {
     /// Per bucket (by key): storage and requests.
     #[serde(default)]
     pub buckets: BTreeMap<String, BucketUsage>,
+    /// Per table (by key): storage and requests.
+    #[serde(default)]
+    pub tables: BTreeMap<String, TableUsage>,
     /// Gigabytes kept in the log bucket (access logs and trail files). Default 1.
     #[serde(default)]
     pub log_bucket_stored_gb: Option<f64>,
@@ -763,6 +969,22 @@ pub struct BucketUsage {
     pub get_requests_per_month: Option<u64>,
 }
 
+/// One table's usage.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TableUsage {
+    /// Average gigabytes stored (items and indexes). Default 1.
+    #[serde(default)]
+    pub stored_gb: Option<f64>,
+    /// Reads per month (one read of an item up to 4 KB, strongly consistent; an eventually
+    /// consistent read counts half). Default 1,000,000.
+    #[serde(default)]
+    pub reads_per_month: Option<u64>,
+    /// Writes per month (one write of an item up to 1 KB). Default 100,000.
+    #[serde(default)]
+    pub writes_per_month: Option<u64>,
+}
+
 fn yes() -> bool {
     true
 }
@@ -807,6 +1029,12 @@ fn default_evaluation_periods() -> u32 {
 }
 fn default_trail_retention() -> u32 {
     90
+}
+fn default_stream_batch() -> u32 {
+    100
+}
+fn default_stream_retries() -> u32 {
+    3
 }
 fn default_s3_events() -> Vec<S3Event> {
     vec![S3Event::Created]

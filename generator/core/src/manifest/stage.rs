@@ -13,7 +13,9 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::{AlarmOverride, BucketUsage, FunctionUsage, KEY_PATTERN, Manifest};
+use super::{
+    AlarmOverride, BucketUsage, FunctionUsage, KEY_PATTERN, Manifest, TableBilling, TableUsage,
+};
 use crate::diag::{Diagnostic, did_you_mean_hint};
 
 /// The 12 digits of an AWS account ID.
@@ -36,8 +38,9 @@ pub struct Stage {
     pub account: Option<String>,
 
     /// Protect this stage's data: its stacks get termination protection and a stack policy
-    /// that refuses to replace or delete buckets, log groups, secrets and queues, and
-    /// `gen destroy` refuses the stage. Turn it off (and deploy) to lift it deliberately.
+    /// that refuses to replace or delete buckets, tables, log groups, secrets and queues, its
+    /// tables deletion protection, and `gen destroy` refuses the stage. Turn it off (and
+    /// deploy) to lift it deliberately.
     #[serde(default)]
     pub protect: bool,
 
@@ -73,6 +76,10 @@ pub struct Overrides {
     /// The log bucket's settings.
     #[serde(default)]
     pub log_bucket: Option<LogBucketOverride>,
+    /// Settings of the base's tables, by key.
+    #[serde(default)]
+    #[schemars(extend("propertyNames" = { "pattern": KEY_PATTERN }))]
+    pub tables: BTreeMap<String, TableOverride>,
     /// Settings of the base's functions, by key.
     #[serde(default)]
     #[schemars(extend("propertyNames" = { "pattern": KEY_PATTERN }))]
@@ -130,6 +137,23 @@ pub struct BucketOverride {
     #[serde(default)]
     #[schemars(range(min = 1))]
     pub expire_after_days: Option<u32>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TableOverride {
+    /// `on_demand` or provisioned capacity in this stage.
+    #[serde(default)]
+    pub billing: Option<TableBilling>,
+    /// Keep the table when the stack is deleted.
+    #[serde(default)]
+    pub retain: Option<bool>,
+    /// Continuous backups in this stage.
+    #[serde(default)]
+    pub point_in_time_recovery: Option<bool>,
+    /// Refuse `DeleteTable` in this stage.
+    #[serde(default)]
+    pub deletion_protection: Option<bool>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
@@ -231,6 +255,9 @@ pub struct UsageOverride {
     /// Per bucket (by key of the base's buckets).
     #[serde(default)]
     pub buckets: BTreeMap<String, BucketUsage>,
+    /// Per table (by key of the base's tables).
+    #[serde(default)]
+    pub tables: BTreeMap<String, TableUsage>,
     #[serde(default)]
     pub log_bucket_stored_gb: Option<f64>,
     #[serde(default)]
@@ -280,6 +307,16 @@ pub fn apply(
         if b.expire_after_days.is_some() {
             bucket.expire_after_days = b.expire_after_days;
         }
+    }
+    for (key, t) in &o.tables {
+        let Some(table) = entry(&mut merged.tables, key, &at, "tables", "table", &mut errors)
+        else {
+            continue;
+        };
+        set(&mut table.billing, t.billing.clone());
+        set(&mut table.retain, t.retain);
+        set(&mut table.point_in_time_recovery, t.point_in_time_recovery);
+        some(&mut table.deletion_protection, t.deletion_protection);
     }
     if let Some(l) = &o.log_bucket {
         set(
@@ -392,6 +429,22 @@ pub fn apply(
             some(&mut target.stored_gb, b.stored_gb);
             some(&mut target.put_requests_per_month, b.put_requests_per_month);
             some(&mut target.get_requests_per_month, b.get_requests_per_month);
+        }
+        let tables = base.tables.keys().cloned().collect::<Vec<_>>();
+        for (key, t) in &u.tables {
+            if !known(
+                key,
+                &tables,
+                &format!("{at}.usage.tables"),
+                "table",
+                &mut errors,
+            ) {
+                continue;
+            }
+            let target = usage.tables.entry(key.clone()).or_default();
+            some(&mut target.stored_gb, t.stored_gb);
+            some(&mut target.reads_per_month, t.reads_per_month);
+            some(&mut target.writes_per_month, t.writes_per_month);
         }
         some(&mut usage.log_bucket_stored_gb, u.log_bucket_stored_gb);
         some(&mut usage.api_requests_per_month, u.api_requests_per_month);

@@ -1,7 +1,7 @@
 //! Buckets in the validated model: data buckets (S3's naming rules, fixed or derived names,
 //! resource policies), the project's log bucket, and references to buckets.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use super::{Key, KeyKind, Names, StatementSpec, Validator, policy};
 use crate::cfn::RemovalPolicy;
@@ -183,19 +183,6 @@ impl Validator<'_> {
                 .maybe_hint(hint),
         );
         None
-    }
-
-    pub(super) fn bucket_refs(
-        &mut self,
-        path: &str,
-        names: &[String],
-        buckets: &BTreeMap<String, manifest::Bucket>,
-    ) -> BTreeSet<Key> {
-        names
-            .iter()
-            .enumerate()
-            .filter_map(|(i, name)| self.bucket_ref(&format!("{path}[{i}]"), name, buckets))
-            .collect()
     }
 }
 

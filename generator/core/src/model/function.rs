@@ -3,9 +3,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{AlarmSpec, Key, KeyKind, Names, Validator};
-use crate::diag::Diagnostic;
-use crate::manifest::{self, Architecture, S3Event};
+use super::{AlarmSpec, Key, KeyKind, Names, TableSpec, Validator};
+use crate::diag::{Diagnostic, did_you_mean_hint};
+use crate::manifest::{self, Architecture, S3Event, StartingPosition};
 
 /// Environment variable names Lambda reserves (plus every `AWS_*` and `LAMBDA_*` name).
 const RESERVED_ENV: &[&str] = &[
@@ -44,9 +44,14 @@ pub struct FunctionSpec {
     /// The user's variables only; bucket names are added by the function construct.
     pub environment: BTreeMap<String, String>,
     pub log_retention_days: u32,
+    /// Buckets read and written.
     pub reads: BTreeSet<Key>,
     pub writes: BTreeSet<Key>,
+    /// Tables read and written (`table:<key>` in `reads` / `writes`).
+    pub table_reads: BTreeSet<Key>,
+    pub table_writes: BTreeSet<Key>,
     pub s3_triggers: Vec<S3TriggerSpec>,
+    pub dynamodb_triggers: Vec<DynamodbTriggerSpec>,
     /// Managed policies attached to the role.
     pub policies: BTreeSet<Key>,
     pub alarm: AlarmSpec,
@@ -58,6 +63,22 @@ impl FunctionSpec {
     /// Every bucket the function touches, each once.
     pub fn buckets(&self) -> BTreeSet<&Key> {
         self.reads.iter().chain(&self.writes).collect()
+    }
+
+    /// Every table the function touches, each once.
+    pub fn tables(&self) -> BTreeSet<&Key> {
+        self.table_reads.iter().chain(&self.table_writes).collect()
+    }
+
+    /// Whether failed events have a dead-letter queue to go to: S3 invokes asynchronously
+    /// and a stream mapping drops a batch after its retries; both keep it there instead.
+    pub fn has_dead_letter_queue(&self) -> bool {
+        !self.s3_triggers.is_empty() || !self.dynamodb_triggers.is_empty()
+    }
+
+    /// The environment variable through which a table's name reaches the function.
+    pub fn table_env_var(table: &Key) -> String {
+        format!("{}_TABLE", table.upper_snake())
     }
 
     /// The environment variable through which a secret's ARN reaches the function.
@@ -79,10 +100,19 @@ pub struct S3TriggerSpec {
     pub suffix: Option<String>,
 }
 
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DynamodbTriggerSpec {
+    pub table: Key,
+    pub batch_size: u32,
+    pub starting_position: StartingPosition,
+    pub retry_attempts: u32,
+}
+
 /// What every function's validation needs from the rest of the manifest.
 #[derive(Clone, Copy)]
 struct FunctionShared<'m> {
     buckets: &'m BTreeMap<String, manifest::Bucket>,
+    tables: &'m BTreeMap<Key, TableSpec>,
     names: &'m Names,
     default_alarm: AlarmSpec,
 }
@@ -94,6 +124,7 @@ impl Validator<'_> {
         &mut self,
         functions: &BTreeMap<String, manifest::Function>,
         buckets: &BTreeMap<String, manifest::Bucket>,
+        tables: &BTreeMap<Key, TableSpec>,
         names: &Names,
         default_alarm: AlarmSpec,
     ) -> BTreeMap<Key, FunctionSpec> {
@@ -104,6 +135,7 @@ impl Validator<'_> {
                 let k = self.key(&path, key, KeyKind::Function);
                 let shared = FunctionShared {
                     buckets,
+                    tables,
                     names,
                     default_alarm,
                 };
@@ -124,6 +156,7 @@ impl Validator<'_> {
     ) -> FunctionSpec {
         let FunctionShared {
             buckets,
+            tables,
             names,
             default_alarm,
         } = *shared;
@@ -161,22 +194,90 @@ impl Validator<'_> {
             );
         }
         self.retention(&format!("{path}.log_retention_days"), f.log_retention_days);
-        let reads = self.bucket_refs(&format!("{path}.reads"), &f.reads, buckets);
-        let writes = self.bucket_refs(&format!("{path}.writes"), &f.writes, buckets);
+        let (reads, table_reads) =
+            self.data_refs(&format!("{path}.reads"), &f.reads, buckets, names);
+        let (writes, table_writes) =
+            self.data_refs(&format!("{path}.writes"), &f.writes, buckets, names);
         let secrets = self.secret_refs(&format!("{path}.secrets"), &f.secrets, names);
         let injected: BTreeSet<String> = reads
             .iter()
             .chain(&writes)
             .map(FunctionSpec::bucket_env_var)
             .chain(secrets.iter().map(FunctionSpec::secret_env_var))
+            .chain(
+                table_reads
+                    .iter()
+                    .chain(&table_writes)
+                    .map(FunctionSpec::table_env_var),
+            )
             .collect();
         self.environment(&format!("{path}.environment"), &f.environment, &injected);
+        let mut dynamodb_triggers: Vec<DynamodbTriggerSpec> = Vec::new();
+        for (i, trigger) in f.triggers.iter().enumerate() {
+            let manifest::Trigger::Dynamodb(t) = trigger else {
+                continue;
+            };
+            let tpath = format!("{path}.triggers[{i}].dynamodb");
+            let Some(table) = self.table_ref(&format!("{tpath}.table"), &t.table, &names.tables)
+            else {
+                continue;
+            };
+            if tables.get(&table).is_some_and(|spec| spec.stream.is_none()) {
+                self.error(
+                    Diagnostic::new(
+                        format!("{tpath}.table"),
+                        format!("table `{table}` has no stream"),
+                    )
+                    .expected("a table with `stream:` set")
+                    .hint(format!(
+                        "add `stream: new_image` (or `new_and_old`, `old_image`, `keys_only`) to `tables.{table}`"
+                    )),
+                );
+            }
+            if !(1..=10_000).contains(&t.batch_size) {
+                self.error(
+                    Diagnostic::new(
+                        format!("{tpath}.batch_size"),
+                        format!("{} records", t.batch_size),
+                    )
+                    .expected("1 to 10000 records per batch (Lambda's limit for streams)"),
+                );
+            }
+            if t.retry_attempts > 10_000 {
+                self.error(
+                    Diagnostic::new(
+                        format!("{tpath}.retry_attempts"),
+                        format!("{} retries", t.retry_attempts),
+                    )
+                    .expected("0 to 10000 (Lambda's limit)"),
+                );
+            }
+            if let Some(earlier) = dynamodb_triggers.iter().position(|d| d.table == table) {
+                self.error(
+                    Diagnostic::new(
+                        format!("{tpath}.table"),
+                        format!("table `{table}` already triggers this function"),
+                    )
+                    .expected("one stream trigger per table")
+                    .hint(format!("merge it with the trigger at position {earlier}")),
+                );
+                continue;
+            }
+            dynamodb_triggers.push(DynamodbTriggerSpec {
+                table,
+                batch_size: t.batch_size,
+                starting_position: t.starting_position,
+                retry_attempts: t.retry_attempts,
+            });
+        }
         let s3_triggers = f
             .triggers
             .iter()
             .enumerate()
             .filter_map(|(i, trigger)| {
-                let manifest::Trigger::S3(t) = trigger;
+                let manifest::Trigger::S3(t) = trigger else {
+                    return None;
+                };
                 let tpath = format!("{path}.triggers[{i}].s3");
                 let bucket = self.bucket_ref(&format!("{tpath}.bucket"), &t.bucket, buckets);
                 if t.events.is_empty() {
@@ -210,7 +311,10 @@ impl Validator<'_> {
             log_retention_days: f.log_retention_days,
             reads,
             writes,
+            table_reads,
+            table_writes,
             s3_triggers,
+            dynamodb_triggers,
             policies: self.policy_refs(&format!("{path}.policies"), &f.policies, names),
             secrets,
             alarm: {
@@ -228,6 +332,49 @@ impl Validator<'_> {
                 alarm
             },
         }
+    }
+
+    /// `reads` / `writes`: buckets by key (or `bucket:<key>`) and tables as `table:<key>`.
+    fn data_refs(
+        &mut self,
+        path: &str,
+        items: &[String],
+        buckets: &BTreeMap<String, manifest::Bucket>,
+        names: &Names,
+    ) -> (BTreeSet<Key>, BTreeSet<Key>) {
+        let (mut bucket_keys, mut table_keys) = (BTreeSet::new(), BTreeSet::new());
+        for (i, item) in items.iter().enumerate() {
+            let ipath = format!("{path}[{i}]");
+            if let Some(table) = item.strip_prefix("table:") {
+                table_keys.extend(self.table_ref(&ipath, table, &names.tables));
+            } else if let Some(bucket) = item.strip_prefix("bucket:") {
+                bucket_keys.extend(self.bucket_ref(&ipath, bucket, buckets));
+            } else if let Some((kind, _)) = item.split_once(':') {
+                self.error(
+                    Diagnostic::new(
+                        &ipath,
+                        format!("`{kind}:` is not something a function reads or writes"),
+                    )
+                    .expected("a bucket key (`upload` or `bucket:upload`) or `table:<key>`")
+                    .maybe_hint(
+                        did_you_mean_hint(kind, ["table", "bucket"])
+                            .map(|h| format!("{h} (write the kind, a colon, then the key)")),
+                    ),
+                );
+            } else if names.tables.contains(item) && !buckets.contains_key(item) {
+                self.error(
+                    Diagnostic::new(
+                        &ipath,
+                        format!("no bucket `{item}` is declared; `{item}` is a table"),
+                    )
+                    .expected("a bucket key, or `table:<key>` for a table")
+                    .hint(format!("write `table:{item}`")),
+                );
+            } else {
+                bucket_keys.extend(self.bucket_ref(&ipath, item, buckets));
+            }
+        }
+        (bucket_keys, table_keys)
     }
 
     fn environment(
@@ -261,7 +408,7 @@ impl Validator<'_> {
                 );
             } else if injected.contains(name) {
                 self.key_error(
-                    Diagnostic::new(&vpath, format!("`{name}` is set by stackgen to the bucket's name (from `reads`/`writes`)"))
+                    Diagnostic::new(&vpath, format!("`{name}` is set by stackgen (a bucket's or table's name from `reads`/`writes`, or a secret's ARN)"))
                         .hint("remove it, or rename yours"),
                 );
             }

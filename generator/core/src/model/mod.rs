@@ -17,13 +17,14 @@ mod policy;
 mod secret;
 mod site;
 mod stage;
+mod table;
 mod usage;
 
 pub use alerts::{AlarmSpec, AlertsSpec, BillingSpec};
 pub use api::{AUTHORIZER_KEY, ApiSpec, AuthSpec, HttpMethod, RouteKey, RouteSpec};
 pub use audit::AuditSpec;
 pub use bucket::{BucketName, BucketSpec, LOG_BUCKET_KEY, LogBucketSpec};
-pub use function::{FunctionSpec, S3TriggerSpec};
+pub use function::{DynamodbTriggerSpec, FunctionSpec, S3TriggerSpec};
 pub use key::Key;
 pub use policy::{
     ConditionsSpec, GroupSpec, IamSpec, PolicySpec, PrincipalsSpec, ResourceRef, StatementSpec,
@@ -32,7 +33,8 @@ pub use policy::{
 pub use secret::{SecretSource, SecretSpec};
 pub use site::{CERTIFICATE_REGION, CustomDomain, HostingSpec, SITE_BUCKET_KEY, SiteSpec};
 pub use stage::{StageSpec, stages};
-pub use usage::{BucketUsageSpec, FunctionUsageSpec, UsageSpec};
+pub use table::{IndexSpec, KeySpec, ProjectionSpec, TableSpec};
+pub use usage::{BucketUsageSpec, FunctionUsageSpec, TableUsageSpec, UsageSpec};
 
 /// Regions stackgen knows (commercial partition). An unknown one is refused with a suggestion.
 pub const REGIONS: &[&str] = &[
@@ -90,6 +92,7 @@ pub struct Model {
     pub buckets: BTreeMap<Key, BucketSpec>,
     /// Present exactly when there is at least one bucket to log.
     pub log_bucket: Option<LogBucketSpec>,
+    pub tables: BTreeMap<Key, TableSpec>,
     pub functions: BTreeMap<Key, FunctionSpec>,
     pub alerts: Option<AlertsSpec>,
     pub billing: Option<BillingSpec>,
@@ -132,6 +135,9 @@ pub fn validate_as(
 /// The keys the manifest declares, for checking references before the model exists.
 pub(crate) struct Names {
     pub buckets: BTreeSet<String>,
+    pub tables: BTreeSet<String>,
+    /// Each table's index names.
+    pub table_indexes: BTreeMap<String, BTreeSet<String>>,
     pub functions: BTreeSet<String>,
     pub policies: BTreeSet<String>,
     pub groups: BTreeSet<String>,
@@ -142,6 +148,7 @@ pub(crate) struct Names {
 enum KeyKind {
     Project,
     Bucket,
+    Table,
     Function,
     Policy,
     Group,
@@ -154,6 +161,7 @@ impl KeyKind {
         match self {
             KeyKind::Project => "project name",
             KeyKind::Bucket => "bucket key",
+            KeyKind::Table => "table key",
             KeyKind::Function => "function key",
             KeyKind::Policy => "policy key",
             KeyKind::Group => "group key",
@@ -215,6 +223,7 @@ impl Validator<'_> {
             match what {
                 KeyKind::Project => self.error(diagnostic),
                 KeyKind::Bucket
+                | KeyKind::Table
                 | KeyKind::Function
                 | KeyKind::Policy
                 | KeyKind::Group
@@ -249,12 +258,19 @@ impl Validator<'_> {
         let raw_iam = m.iam.as_ref().unwrap_or(&default_iam);
         let names = Names {
             buckets: m.buckets.keys().cloned().collect(),
+            tables: m.tables.keys().cloned().collect(),
+            table_indexes: m
+                .tables
+                .iter()
+                .map(|(k, t)| (k.clone(), t.indexes.keys().cloned().collect()))
+                .collect(),
             functions: m.functions.keys().cloned().collect(),
             policies: raw_iam.policies.keys().cloned().collect(),
             groups: raw_iam.groups.keys().cloned().collect(),
             secrets: m.secrets.keys().cloned().collect(),
         };
         let buckets = self.buckets(&m.buckets, &names);
+        let tables = self.tables(&m.tables);
         // The hosted site's bucket and distribution log into it too.
         let hosted = m.site.as_ref().is_some_and(|s| s.hosting);
         let log_bucket = self.log_bucket(
@@ -262,7 +278,8 @@ impl Validator<'_> {
             !buckets.is_empty() || m.audit.is_some() || hosted,
         );
         let default_alarm = self.default_alarm(m.alerts.as_ref());
-        let mut functions = self.functions(&m.functions, &m.buckets, &names, default_alarm);
+        let mut functions =
+            self.functions(&m.functions, &m.buckets, &tables, &names, default_alarm);
         let auth = m.auth.as_ref().map(|a| self.auth(a));
         if let Some(auth) = &auth {
             if m.functions.contains_key(api::AUTHORIZER_KEY) {
@@ -283,7 +300,7 @@ impl Validator<'_> {
         let billing = m.billing.as_ref().map(|b| self.billing(b, alerts.as_ref()));
         let audit = m.audit.as_ref().map(|a| self.audit(a, &m.buckets));
         let iam = self.iam(raw_iam, &names);
-        let usage = self.usage(&m.usage, &functions, &m.buckets);
+        let usage = self.usage(&m.usage, &functions, &m.buckets, &tables);
         let api = m
             .api
             .as_ref()
@@ -305,6 +322,7 @@ impl Validator<'_> {
             );
         }
         let nothing = m.buckets.is_empty()
+            && m.tables.is_empty()
             && m.functions.is_empty()
             && m.alerts.is_none()
             && m.audit.is_none()
@@ -316,7 +334,7 @@ impl Validator<'_> {
             // CloudFormation refuses a template without resources.
             self.error(
                 Diagnostic::new("", "nothing to deploy")
-                    .expected("at least one of `buckets`, `functions`, `alerts`, `audit` or `iam`")
+                    .expected("at least one of `buckets`, `tables`, `functions`, `alerts`, `audit` or `iam`")
                     .hint("`gen new <dir>` starts from a complete example"),
             );
         }
@@ -335,6 +353,7 @@ impl Validator<'_> {
             tags: m.tags.clone(),
             buckets,
             log_bucket,
+            tables,
             functions,
             alerts,
             billing,

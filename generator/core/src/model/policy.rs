@@ -74,6 +74,10 @@ pub enum ResourceRef {
     BucketObjects(Key, String),
     /// `function:<key>`
     Function(Key),
+    /// `table:<key>`: the table.
+    Table(Key),
+    /// `table:<key>/index/<name>` or `table:<key>/index/*`: its global secondary indexes.
+    TableIndex(Key, String),
     /// A literal ARN, as written.
     Arn(String),
 }
@@ -95,6 +99,25 @@ impl ConditionsSpec {
         self == &ConditionsSpec::default()
     }
 }
+
+/// DynamoDB actions on a table's stream (`.../table/<name>/stream/<label>`).
+const DYNAMODB_STREAM_ACTIONS: &[&str] = &["DescribeStream", "GetRecords", "GetShardIterator"];
+
+/// DynamoDB actions about the account rather than one table (resource `*`).
+const DYNAMODB_ACCOUNT_ACTIONS: &[&str] = &[
+    "DescribeEndpoints",
+    "DescribeLimits",
+    "DescribeReservedCapacity",
+    "DescribeReservedCapacityOfferings",
+    "ListBackups",
+    "ListContributorInsights",
+    "ListExports",
+    "ListGlobalTables",
+    "ListImports",
+    "ListStreams",
+    "ListTables",
+    "PurchaseReservedCapacityOfferings",
+];
 
 /// Where statements are used: decides what is allowed in them.
 #[derive(Clone, Copy)]
@@ -393,6 +416,58 @@ impl Validator<'_> {
                 Some(pattern) => Some(ResourceRef::BucketObjects(key, pattern.to_owned())),
                 None => Some(ResourceRef::Bucket(key)),
             }
+        } else if let Some(rest) = text.strip_prefix("table:") {
+            let (key, sub) = match rest.split_once('/') {
+                Some((key, sub)) => (key, Some(sub)),
+                None => (rest, None),
+            };
+            if !names.tables.contains(key) {
+                self.error(
+                    Diagnostic::new(path, format!("no table `{key}` is declared"))
+                        .expected(
+                            "`table:<key>` or `table:<key>/index/*` with a key under `tables:`",
+                        )
+                        .maybe_hint(did_you_mean_hint(
+                            key,
+                            names.tables.iter().map(String::as_str),
+                        )),
+                );
+                return None;
+            }
+            let key = Key::parse(key).ok()?;
+            match sub.map(|s| (s, s.strip_prefix("index/"))) {
+                None => Some(ResourceRef::Table(key)),
+                Some((_, Some(index)))
+                    if index == "*"
+                        || names
+                            .table_indexes
+                            .get(key.as_str())
+                            .is_some_and(|declared| declared.contains(index)) =>
+                {
+                    Some(ResourceRef::TableIndex(key, index.to_owned()))
+                }
+                Some((_, Some(index))) => {
+                    let declared = names.table_indexes.get(key.as_str());
+                    self.error(
+                        Diagnostic::new(path, format!("table `{key}` has no index `{index}`"))
+                            .expected(format!(
+                                "`table:{key}/index/*` or the name of one of its `indexes`"
+                            ))
+                            .maybe_hint(declared.and_then(|d| {
+                                did_you_mean_hint(index, d.iter().map(String::as_str))
+                            })),
+                    );
+                    None
+                }
+                Some((other, None)) => {
+                    self.error(
+                        Diagnostic::new(path, format!("`{text}` names no part of a table"))
+                            .expected(format!("`table:{key}` (the table) or `table:{key}/index/*` (its indexes)"))
+                            .hint(format!("`{other}` is not `index/<name>`; a function's stream access comes with its `dynamodb` trigger")),
+                    );
+                    None
+                }
+            }
         } else if let Some(key) = text.strip_prefix("function:") {
             if !names.functions.contains(key) {
                 self.error(
@@ -412,11 +487,11 @@ impl Validator<'_> {
                     path,
                     format!("`{text}` is not a resource stackgen understands"),
                 )
-                .expected("`bucket:<key>`, `bucket:<key>/*`, `function:<key>`, an ARN, or `*`")
+                .expected("`bucket:<key>`, `bucket:<key>/*`, `table:<key>`, `function:<key>`, an ARN, or `*`")
                 .maybe_hint(
                     did_you_mean_hint(
                         text.split(':').next().unwrap_or(text),
-                        ["bucket", "function", "arn"],
+                        ["bucket", "table", "function", "arn"],
                     )
                     .map(|_| "write the kind, a colon, then the key: `bucket:upload/*`".to_owned()),
                 ),
@@ -447,6 +522,7 @@ impl Validator<'_> {
         if any_or_arn {
             return;
         }
+        self.table_scopes(path, actions, resources);
         for (i, action) in actions.iter().enumerate() {
             let Some(scope) = s3_action_scope(action) else {
                 continue;
@@ -466,6 +542,57 @@ impl Validator<'_> {
                     Diagnostic::new(format!("{path}.actions[{i}]"), format!("`{action}` does not apply to any of the statement's resources"))
                         .expected(format!("a resource for {wanted}"))
                         .hint("S3 object actions take object ARNs (`bucket:upload/*`), bucket actions the bucket (`bucket:upload`)"),
+                );
+            }
+        }
+    }
+
+    /// DynamoDB's counterpart of the S3 check: item actions need the table, only Query and
+    /// Scan apply to an index, and stream or account actions to neither.
+    fn table_scopes(&mut self, path: &str, actions: &[String], resources: &[ResourceRef]) {
+        let on_table = resources.iter().any(|r| matches!(r, ResourceRef::Table(_)));
+        let on_index = resources
+            .iter()
+            .any(|r| matches!(r, ResourceRef::TableIndex(..)));
+        if !on_table && !on_index {
+            return;
+        }
+        for (i, action) in actions.iter().enumerate() {
+            let Some(name) = action
+                .split_once(':')
+                .filter(|(service, _)| service.eq_ignore_ascii_case("dynamodb"))
+                .map(|(_, name)| name)
+                .filter(|name| !name.contains(['*', '?']))
+            else {
+                continue;
+            };
+            let is = |list: &[&str]| list.iter().any(|a| a.eq_ignore_ascii_case(name));
+            let problem = if is(DYNAMODB_STREAM_ACTIONS) {
+                Some((
+                    "a table's stream",
+                    "stream actions take the stream's ARN; a `dynamodb` trigger grants them on its own",
+                ))
+            } else if is(DYNAMODB_ACCOUNT_ACTIONS) {
+                Some((
+                    "`*` (it is not about one table)",
+                    "this action lists or describes the account's tables",
+                ))
+            } else if is(&["Query", "Scan"]) || on_table {
+                None
+            } else {
+                Some((
+                    "the table itself: `table:<key>`",
+                    "only Query and Scan read an index (`table:<key>/index/*`); item actions take the table",
+                ))
+            };
+            if let Some((wanted, hint)) = problem {
+                self.error(
+                    Diagnostic::new(
+                        format!("{path}.actions[{i}]"),
+                        format!("`{action}` does not apply to any of the statement's resources"),
+                    )
+                    .expected(format!("a resource for {wanted}"))
+                    .hint(hint),
                 );
             }
         }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{FunctionSpec, Key, Validator};
+use super::{FunctionSpec, Key, TableSpec, Validator};
 use crate::diag::{Diagnostic, did_you_mean_hint};
 use crate::manifest;
 
@@ -12,6 +12,8 @@ pub const DEFAULT_FUNCTION_LOG_GB: f64 = 0.1;
 pub const DEFAULT_STORED_GB: f64 = 1.0;
 pub const DEFAULT_PUTS: u64 = 10_000;
 pub const DEFAULT_GETS: u64 = 100_000;
+pub const DEFAULT_TABLE_READS: u64 = 1_000_000;
+pub const DEFAULT_TABLE_WRITES: u64 = 100_000;
 pub const DEFAULT_API_REQUESTS: u64 = 1_000_000;
 pub const DEFAULT_TRAIL_LOG_GB: f64 = 1.0;
 pub const DEFAULT_ALERT_NOTIFICATIONS: u64 = 30;
@@ -22,6 +24,8 @@ pub struct UsageSpec {
     pub functions: BTreeMap<Key, FunctionUsageSpec>,
     /// One entry per declared data bucket.
     pub buckets: BTreeMap<Key, BucketUsageSpec>,
+    /// One entry per declared table.
+    pub tables: BTreeMap<Key, TableUsageSpec>,
     pub log_bucket_stored_gb: f64,
     pub api_requests: u64,
     /// `None`: derived from the audited buckets' requests.
@@ -45,12 +49,20 @@ pub struct BucketUsageSpec {
     pub gets: u64,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TableUsageSpec {
+    pub stored_gb: f64,
+    pub reads: u64,
+    pub writes: u64,
+}
+
 impl Validator<'_> {
     pub(super) fn usage(
         &mut self,
         usage: &manifest::Usage,
         functions: &BTreeMap<Key, FunctionSpec>,
         buckets: &BTreeMap<String, manifest::Bucket>,
+        tables: &BTreeMap<Key, TableSpec>,
     ) -> UsageSpec {
         let function_keys: Vec<&str> = functions.keys().map(Key::as_str).collect();
         for key in usage.functions.keys() {
@@ -77,6 +89,35 @@ impl Validator<'_> {
                 );
             }
         }
+        let table_keys: Vec<&str> = tables.keys().map(Key::as_str).collect();
+        for key in usage.tables.keys() {
+            if !table_keys.contains(&key.as_str()) {
+                self.key_error(
+                    Diagnostic::new(
+                        format!("usage.tables.{key}"),
+                        format!("no table `{key}` is declared"),
+                    )
+                    .expected("the key of a table under `tables:`")
+                    .maybe_hint(did_you_mean_hint(key, table_keys.iter().copied())),
+                );
+            }
+        }
+        let tables = tables
+            .keys()
+            .map(|key| {
+                let given = usage.tables.get(key.as_str()).cloned().unwrap_or_default();
+                let usage = TableUsageSpec {
+                    stored_gb: self.gigabytes(
+                        &format!("usage.tables.{key}.stored_gb"),
+                        given.stored_gb,
+                        DEFAULT_STORED_GB,
+                    ),
+                    reads: given.reads_per_month.unwrap_or(DEFAULT_TABLE_READS),
+                    writes: given.writes_per_month.unwrap_or(DEFAULT_TABLE_WRITES),
+                };
+                (key.clone(), usage)
+            })
+            .collect();
         let functions = functions
             .iter()
             .map(|(key, spec)| {
@@ -144,6 +185,7 @@ impl Validator<'_> {
         UsageSpec {
             functions,
             buckets,
+            tables,
             log_bucket_stored_gb: self.gigabytes(
                 "usage.log_bucket_stored_gb",
                 usage.log_bucket_stored_gb,

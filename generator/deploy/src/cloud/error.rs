@@ -55,6 +55,7 @@ pub(super) const HEAD_BUCKET: Call = call("HeadBucket", "s3:ListBucket");
 pub(super) const DESCRIBE_LOG_GROUPS: Call = call("DescribeLogGroups", "logs:DescribeLogGroups");
 pub(super) const DESCRIBE_SECRET: Call = call("DescribeSecret", "secretsmanager:DescribeSecret");
 pub(super) const GET_QUEUE_URL: Call = call("GetQueueUrl", "sqs:GetQueueUrl");
+pub(super) const DESCRIBE_TABLE: Call = call("DescribeTable", "dynamodb:DescribeTable");
 pub(super) const LIST_OBJECTS_V2: Call = call("ListObjectsV2", "s3:ListBucket");
 pub(super) const LIST_OBJECT_VERSIONS: Call = call("ListObjectVersions", "s3:ListBucketVersions");
 pub(super) const GET_OBJECT_TAGGING: Call = call("GetObjectTagging", "s3:GetObjectTagging");

@@ -8,8 +8,8 @@ use aws_sdk_cloudformation::primitives::DateTime;
 use aws_sdk_cloudformation::types::{ResourceStatus, StackStatus};
 
 use super::error::{
-    DESCRIBE_LOG_GROUPS, DESCRIBE_SECRET, GET_QUEUE_URL, HEAD_BUCKET, LIST_STACK_RESOURCES,
-    LIST_STACKS, classify,
+    DESCRIBE_LOG_GROUPS, DESCRIBE_SECRET, DESCRIBE_TABLE, GET_QUEUE_URL, HEAD_BUCKET,
+    LIST_STACK_RESOURCES, LIST_STACKS, classify,
 };
 use super::{Cloud, Regional, status_of};
 use crate::DeployError;
@@ -264,6 +264,18 @@ impl Regional {
                 }
                 Err(e) => Err(classify(GET_QUEUE_URL, &self.endpoint, e)),
             },
+            "AWS::DynamoDB::Table" => {
+                match self.dynamodb.describe_table().table_name(name).send().await {
+                    Ok(_) => Ok(Some(name.to_owned())),
+                    Err(e)
+                        if e.as_service_error()
+                            .is_some_and(|s| s.is_resource_not_found_exception()) =>
+                    {
+                        Ok(None)
+                    }
+                    Err(e) => Err(classify(DESCRIBE_TABLE, &self.endpoint, e)),
+                }
+            }
             // Not looked up: taken to be there.
             _ => Ok(Some(blocker.physical_id.clone())),
         }

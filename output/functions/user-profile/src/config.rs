@@ -7,8 +7,8 @@ use std::fmt;
 /// The function's configuration, read from its environment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
-    /// ARN of the `db-credentials` secret (its value: `secrets::value`) (`DB_CREDENTIALS_SECRET_ARN`).
-    pub db_credentials_secret_arn: String,
+    /// Name of the `profiles` table (`PROFILES_TABLE`).
+    pub profiles_table: String,
 }
 
 impl Config {
@@ -21,7 +21,7 @@ impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, MissingVariable> {
         let get = |name: &'static str| lookup(name).ok_or(MissingVariable(name));
         Ok(Config {
-            db_credentials_secret_arn: get("DB_CREDENTIALS_SECRET_ARN")?,
+            profiles_table: get("PROFILES_TABLE")?,
         })
     }
 }

@@ -2,8 +2,8 @@
 // Your code is in handler.rs.
 
 mod config;
+mod dynamodb;
 mod handler;
-mod secrets;
 
 use lambda_http::http::HeaderValue;
 use lambda_http::{Error, Request, service_fn};

@@ -1,6 +1,6 @@
 //! The REST API, its authorizer, CORS and deployment.
 
-use super::{example, of_type as by_type};
+use super::{example, of_type as by_type, synth};
 use serde_json::{Value as J, json};
 
 #[test]
@@ -126,7 +126,10 @@ fn route_permissions_are_scoped_to_the_route() {
 
 #[test]
 fn functions_read_exactly_their_secrets_by_arn() {
-    let t = example();
+    let t = synth(
+        "name: video24\nregion: us-east-1\nsecrets:\n  db-credentials:\n    username: profiles\nfunctions:\n  user-profile:\n    secrets: [db-credentials]\n  transcode: {}\n",
+    )
+    .remove(0);
     let (_, secret) = by_type(&t, "AWS::SecretsManager::Secret").pop().unwrap();
     let generate = &secret["Properties"]["GenerateSecretString"];
     assert_eq!(generate["GenerateStringKey"], "password");

@@ -5,6 +5,7 @@ mod api;
 mod general;
 mod security;
 mod site;
+mod tables;
 
 use serde_json::Value as J;
 
