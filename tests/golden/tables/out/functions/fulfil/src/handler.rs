@@ -52,7 +52,8 @@ mod tests {
     #[tokio::test]
     async fn handles_a_batch_without_failures() {
         let event: Event = serde_json::from_str(EVENT).unwrap();
-        assert_eq!(event.records[0].change.sequence_number.as_deref(), Some("111"));
+        let sequence_number = event.records[0].change.sequence_number.as_deref();
+        assert_eq!(sequence_number, Some("111"));
         let response = handle(event, &config()).await.unwrap();
         assert!(response.batch_item_failures.is_empty());
     }
