@@ -41,6 +41,10 @@ the service APIs (boto3), not only through gen's output:
      `gen deploy --yes` fails (exit 2) within 120 s, its stderr naming the throttled call and
      its 6 attempts (`AWS throttled DescribeStacks after 6 attempts (Throttling: Rate
      exceeded)`); the server saw exactly 6 requests of that call; nothing recorded.
+  6. A server throttling every S3 request only (STACKGEN_MOTO_THROTTLE_SERVICES=s3): the
+     deploy's first S3 call, HeadObject of the function's zip, gets S3's bare 503 (a HEAD
+     answer has no body, so no SlowDown code); gen gives up after 6 attempts naming it as
+     throttling (`AWS throttled HeadObject after 6 attempts`), within 120 s; no app stack.
 
 moto keeps an executed change set listed (EXECUTE_COMPLETE): "no change set left" means none
 that is not EXECUTE_COMPLETE, and no more of them than before.
@@ -439,10 +443,32 @@ class InterruptE2E:
         rep.equal("nothing recorded in .gen/outputs/", self.recorded(project), [])
         rep.equal("cargo never ran", self.cargo_calls(), [])
 
+    def s3_throttled(self) -> None:
+        """Only S3 throttled: the toolkit stack is made, then the upload's first S3 call
+        (HeadObject: S3 answers a HEAD request with a bare 503, no SlowDown code) gives up."""
+        rep = self.rep
+        rep.section("6. a server throttling every S3 request (CloudFormation answered)")
+        self.server("throttle-s3", {"STACKGEN_MOTO_THROTTLE": "all", "STACKGEN_MOTO_THROTTLE_SERVICES": "s3"})
+        project = self.new_project("throttle-s3")
+        result = self.deploy("deploy with S3 always throttled", project)
+        rep.equal("gen deploy --yes: exit 2", result.code, 2)
+        rep.check(result.seconds < THROTTLED_LIMIT_S, f"it gives up within {THROTTLED_LIMIT_S:.0f} s",
+                  f"{result.seconds:.1f} s")
+        found = THROTTLED.search(result.err)
+        rep.check(found is not None and found.group(1) == "HeadObject" and int(found.group(2)) == MAX_ATTEMPTS,
+                  f"stderr: `AWS throttled HeadObject after {MAX_ATTEMPTS} attempts (...)` (S3's SlowDown "
+                  "to a HEAD request, a 503 without a body, named as throttling)", result.dump(10))
+        throttled = self.throttled_log()
+        rep.check(len(throttled) == MAX_ATTEMPTS and all(t.startswith("throttled s3 ") for t in throttled),
+                  f"the server throttled {MAX_ATTEMPTS} S3 requests, then gen stopped", "\n".join(throttled))
+        rep.check(self.aws is not None and self.aws.stack(APP, REGION) is None,
+                  f"stack {APP} was not created (nothing got past the upload)")
+        rep.equal("nothing recorded in .gen/outputs/", self.recorded(project), [])
+
     def run(self) -> None:
         self.fake_cargo.write_text(f"#!/bin/sh\necho \"$@\" >> '{self.cargo_marker}'\nexit 1\n")
         self.fake_cargo.chmod(self.fake_cargo.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-        for scenario in (self.interrupts, self.some_throttling, self.all_throttled):
+        for scenario in (self.interrupts, self.some_throttling, self.all_throttled, self.s3_throttled):
             try:
                 scenario()
             except StepFailed as exc:
