@@ -36,6 +36,9 @@ pub struct ChangeSetRef {
     /// Its name (known before CreateChangeSet is sent, so one whose answer never came is
     /// found too).
     pub change_set: String,
+    /// Its ID (ARN), once CreateChangeSet answered: the clean-up deletes by it, since the
+    /// name (to the second) may also be another change set's of the stack.
+    pub id: Option<String>,
     /// A CREATE change set: its stack is an empty one in REVIEW_IN_PROGRESS that goes too.
     pub creating: bool,
 }
@@ -81,6 +84,14 @@ impl InFlight {
     /// A change set is about to be created.
     pub fn change_set(&self, change_set: ChangeSetRef) -> Result<(), DeployError> {
         self.set(UnderWay::ChangeSet(change_set))
+    }
+
+    /// CreateChangeSet answered with the change set's ID.
+    pub fn created(&self, id: &str) {
+        let mut state = self.lock();
+        if let UnderWay::ChangeSet(change_set) = &mut state.under_way {
+            change_set.id = Some(id.to_owned());
+        }
     }
 
     /// Nothing is left of the change set (it was deleted, not created, or has settled).
@@ -199,6 +210,7 @@ mod tests {
             region: "eu-west-1".into(),
             stack: "app".into(),
             change_set: "gen-deploy-1".into(),
+            id: None,
             creating: false,
         }
     }
@@ -209,16 +221,22 @@ mod tests {
         assert_eq!(in_flight.under_way(), UnderWay::Nothing);
         in_flight.change_set(app()).unwrap();
         assert_eq!(in_flight.under_way(), UnderWay::ChangeSet(app()));
+        in_flight.created("arn:cs");
+        let made = ChangeSetRef {
+            id: Some("arn:cs".into()),
+            ..app()
+        };
+        assert_eq!(in_flight.under_way(), UnderWay::ChangeSet(made.clone()));
         in_flight.executing().unwrap();
-        assert_eq!(in_flight.under_way(), UnderWay::Executing(app()));
+        assert_eq!(in_flight.under_way(), UnderWay::Executing(made.clone()));
         in_flight.executed(None);
-        assert_eq!(in_flight.under_way(), UnderWay::ChangeSet(app()));
+        assert_eq!(in_flight.under_way(), UnderWay::ChangeSet(made.clone()));
         in_flight.executing().unwrap();
         in_flight.executed(Some("id"));
         assert_eq!(
             in_flight.under_way(),
             UnderWay::Running {
-                change_set: app(),
+                change_set: made,
                 stack_id: "id".into()
             }
         );

@@ -169,6 +169,7 @@ impl<'c> Cloud<'c> {
             region: regional.region.clone(),
             stack: name.to_owned(),
             change_set: change_set.clone(),
+            id: None,
             creating,
         })?;
         let mut request = regional
@@ -204,6 +205,9 @@ impl<'c> Cloud<'c> {
             self.config.in_flight.clear();
             classify(CREATE_CHANGE_SET, &regional.endpoint, e)
         })?;
+        if let Some(id) = created.id() {
+            self.config.in_flight.created(id);
+        }
         Ok(ChangeSet {
             id: created.id().unwrap_or_default().to_owned(),
             stack_id: created.stack_id().unwrap_or(name).to_owned(),

@@ -29,14 +29,19 @@ impl<'c> Cloud<'c> {
     async fn delete_pending(&self, pending: &ChangeSetRef) -> Vec<String> {
         let regional = self.regional(&pending.region);
         let (name, stack) = (&pending.change_set, &pending.stack);
+        // By its ID when known: another change set of the stack may have the same name.
+        let (target, by_name) = match &pending.id {
+            Some(id) => (id, None),
+            None => (name, Some(stack.clone())),
+        };
         // A change set still being computed cannot be deleted yet.
         let started = Instant::now();
         loop {
             let described = regional
                 .cfn
                 .describe_change_set()
-                .change_set_name(name)
-                .stack_name(stack)
+                .change_set_name(target)
+                .set_stack_name(by_name.clone())
                 .send()
                 .await;
             match described {
@@ -60,8 +65,8 @@ impl<'c> Cloud<'c> {
         let deleted = regional
             .cfn
             .delete_change_set()
-            .change_set_name(name)
-            .stack_name(stack)
+            .change_set_name(target)
+            .set_stack_name(by_name)
             .send()
             .await;
         if let Err(e) = deleted {
@@ -128,6 +133,7 @@ mod tests {
             region: "us-east-1".into(),
             stack: "app".into(),
             change_set: "gen-deploy-1".into(),
+            id: None,
             creating,
         }
     }
@@ -274,6 +280,42 @@ mod tests {
             ("app", false)
         );
         assert!(change_set.change_set.starts_with("gen-deploy-"));
+        assert_eq!(change_set.id.as_deref(), Some(fake::CHANGE_SET_ID));
+    }
+
+    #[tokio::test]
+    async fn a_change_set_whose_id_is_known_is_deleted_by_it_not_by_its_name() {
+        // moto keeps executed change sets, and a name is to the second: another change set
+        // of the stack may share it (the name alone deleted that one, leaving this one).
+        let fake = Fake::new(|r: &Request| match r.action.as_str() {
+            "DescribeChangeSet" => fake::change_set("CREATE_COMPLETE", "", &[]),
+            "DeleteChangeSet" => fake::done(&r.action),
+            other => panic!("unexpected {other}"),
+        });
+        let console = Recording::unattended();
+        let known = ChangeSetRef {
+            id: Some(fake::CHANGE_SET_ID.into()),
+            ..pending(false)
+        };
+        let lines = fake
+            .cloud(true, &console)
+            .clean_up(&UnderWay::ChangeSet(known))
+            .await;
+        assert_eq!(
+            lines,
+            [
+                "Interrupted before executing: deleted change set gen-deploy-1 of stack app; nothing was deployed, and nothing recorded in .gen/outputs/"
+            ]
+        );
+        for request in fake.requests() {
+            assert_eq!(
+                request.param("ChangeSetName"),
+                Some(fake::CHANGE_SET_ID),
+                "{}",
+                request.action
+            );
+            assert_eq!(request.param("StackName"), None, "{}", request.action);
+        }
     }
 
     #[tokio::test]

@@ -151,6 +151,13 @@ where
             attempts: super::MAX_ATTEMPTS,
             message,
         },
+        // S3 answers a HEAD request (HeadObject, HeadBucket) without a body, so its SlowDown
+        // arrives as a bare 503 with no code: read as throttling, as SlowDown is elsewhere.
+        (None, Some(503)) if call.operation.starts_with("Head") => DeployError::Throttled {
+            operation: call.operation,
+            attempts: super::MAX_ATTEMPTS,
+            message: "HTTP 503 with no body, how S3 sends SlowDown to a HEAD request".to_owned(),
+        },
         (code, Some(status @ 500..=599)) => DeployError::Unavailable {
             operation: call.operation,
             attempts: super::MAX_ATTEMPTS,
@@ -274,6 +281,33 @@ mod tests {
                 "DescribeStacks failed after {} attempts with HTTP 500 (InternalFailure: the service's words): a problem on AWS's side",
                 crate::cloud::MAX_ATTEMPTS
             )
+        );
+    }
+
+    #[test]
+    fn a_bare_503_to_a_head_request_is_s3_throttling() {
+        // What the SDK makes of S3's SlowDown to HeadObject: no body, so no code or message.
+        let bare = || {
+            SdkError::service_error(
+                DescribeStacksError::generic(ErrorMetadata::builder().build()),
+                HttpResponse::new(503.try_into().unwrap(), SdkBody::empty()),
+            )
+        };
+        let text = classify(HEAD_OBJECT, "http://127.0.0.1:1", bare()).to_string();
+        assert_eq!(
+            text.lines().next().unwrap(),
+            format!(
+                "AWS throttled HeadObject after {} attempts (HTTP 503 with no body, how S3 sends SlowDown to a HEAD request): too many calls to this account and region at once",
+                crate::cloud::MAX_ATTEMPTS
+            )
+        );
+        // Another call's bare 503 is still AWS's side.
+        let text = classify(PUT_OBJECT, "http://127.0.0.1:1", bare()).to_string();
+        assert!(
+            text.starts_with(
+                "PutObject failed after 6 attempts with HTTP 503 (HTTP 503 with no error message)"
+            ),
+            "{text}"
         );
     }
 
