@@ -120,6 +120,7 @@ function parseArgs(argv) {
     project: path.join(ROOT, 'output'),
     'cargo-target': path.join(ROOT, 'target/functions'),
     lock: null,
+    python: path.join(ROOT, 'target/venv/bin/python'),
   };
   const given = new Set();
   const usage = () => {
@@ -153,7 +154,7 @@ const opts = parseArgs(process.argv.slice(2));
 const OUT = opts.out;
 mkdirSync(OUT, { recursive: true });
 for (const f of ['provider.log', 'api.log', 'site-server.log', 'browser-console.log', 'site-npm-install.log',
-  'authorizer.log', 'user-profile.log', 'gen-dev.log', 'signed-in.png', 'signed-out.png', 'failure.png', 'csp.txt']) {
+  'authorizer.log', 'user-profile.log', 'gen-dev.log', 'moto.log', 'signed-in.png', 'signed-out.png', 'failure.png', 'csp.txt']) {
   rmSync(path.join(OUT, f), { force: true });
 }
 const logTo = (file) => (line) => appendFileSync(path.join(OUT, file), `${new Date().toISOString()} ${line}\n`);
@@ -175,6 +176,7 @@ console.warn = (...args) => {
 const { startProvider } = await import('./provider.mjs');
 const { LambdaFunction, gatewayFromTemplate, startApi } = await import('./api.mjs');
 const distribution = await import('./distribution.mjs');
+const dynamodb = await import('./dynamodb.mjs');
 const { chromium } = await import('playwright-core');
 
 // ---------------------------------------------------------------------------- steps
@@ -535,7 +537,8 @@ async function startDev() {
   const started = performance.now();
   const proc = spawn(opts.dev, args, {
     cwd: project,
-    env: { ...process.env, CARGO_TARGET_DIR: opts['cargo-target'] },
+    // The functions reach the DynamoDB stand-in as a user's would: gen dev passes these through.
+    env: { ...process.env, CARGO_TARGET_DIR: opts['cargo-target'], AWS_ENDPOINT_URL: state.moto.endpoint, ...dynamodb.CREDENTIALS },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const dev = { proc, lines: [], recorded: new Map(), started };
@@ -694,6 +697,35 @@ async function main() {
       + `local-web-server ${lws}; npm start = ${JSON.stringify(pkg.scripts?.start ?? null)}`;
   });
 
+  // -- DynamoDB ------------------------------------------------------------------------
+  // user-profile keeps each caller's profile in the `profiles` table: a stand-in holds the
+  // template's tables (--dev: every stage's, so the check below sees which one gen dev used).
+  await step('DynamoDB stand-in: tests/moto_server.py on 127.0.0.1, the template\'s tables created', async () => {
+    const templates = opts.dev
+      ? readdirSync(path.join(OUT, 'project/infra')).sort()
+        .map((stage) => path.join(OUT, 'project/infra', stage, 'template.json')).filter((f) => existsSync(f))
+      : [opts.template];
+    check(templates.length > 0 && templates.every((f) => existsSync(f)), `no template: ${templates.join(', ') || 'infra/*/template.json'}`);
+    state.templates = templates.map((file) => ({ file, template: JSON.parse(readFileSync(file, 'utf8')) }));
+    let moto;
+    try {
+      moto = await dynamodb.startMoto({ python: opts.python, root: ROOT, logPath: path.join(OUT, 'moto.log') });
+    } catch (err) {
+      throw new StepFailed(err.message);
+    }
+    cleanups.push(() => moto.stop());
+    state.moto = moto;
+    const created = [];
+    for (const { template } of state.templates) created.push(...await dynamodb.createTables(moto.endpoint, template));
+    check(created.length > 0, `the template(s) hold no AWS::DynamoDB::Table: ${templates.join(', ')}`);
+    if (!opts.dev) {
+      state.tableVariables = dynamodb.tableVariables(state.templates[0].template, 'FunctionUserProfile');
+      check(state.tableVariables.PROFILES_TABLE, `user-profile's environment names no table: ${JSON.stringify(state.tableVariables)}`);
+    }
+    state.tables = created;
+    return `moto PID ${moto.pid} at ${moto.endpoint}; ${created.length} table(s): ${created.join(', ')}`;
+  });
+
   // -- servers ---------------------------------------------------------------------------
   if (opts.dev) {
     // The budget starts once gen dev is ready (its start may be a cold debug build).
@@ -749,8 +781,10 @@ async function main() {
       binary: profileBin,
       logPath: path.join(OUT, 'user-profile.log'),
       env: {
-        DB_CREDENTIALS_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:site-e2e-db-AbCdEf',
+        ...state.tableVariables,
         CORS_ORIGINS: state.siteOrigin,
+        AWS_ENDPOINT_URL: state.moto.endpoint,
+        ...dynamodb.CREDENTIALS,
       },
     });
     for (const fn of [authorizer, profile]) {
@@ -977,6 +1011,40 @@ window.appConfig = {
     return `data-auth-state="in", name "${name}", picture loaded`;
   });
 
+  // user-profile's answer carries the caller's item of the `profiles` table, made on the first
+  // call: the item is in the stand-in, in that table only (--dev: the table of the stage whose
+  // function gen dev ran, named in its request line), and later calls read it back unchanged.
+  const profileStored = async (body, call) => {
+    const { profile } = body;
+    check(profile?.sub === USER.id, `profile is ${JSON.stringify(profile)}, expected the caller's item {"sub": ${JSON.stringify(USER.id)}, ...}`);
+    check(Number.isInteger(profile.created_at), `profile.created_at is ${JSON.stringify(profile.created_at)}, expected seconds since the epoch`);
+    let table = state.tableVariables?.PROFILES_TABLE;
+    if (opts.dev) {
+      const fn = call.line.split(/[(,)]\s*/).map((p) => p.trim()).find((p) => /^[\w-]+-user-profile$/.test(p));
+      check(fn, `gen dev's request line names no user-profile function: ${call.line}`);
+      const served = state.templates.filter(({ template }) => Object.values(template.Resources)
+        .some((r) => r.Type === 'AWS::Lambda::Function' && r.Properties?.FunctionName === fn));
+      check(served.length === 1, `${served.length} template(s) define the function ${fn}: ${state.templates.map((t) => t.file).join(', ')}`);
+      const [{ template }] = served;
+      const id = Object.entries(template.Resources).find(([, r]) => r.Properties?.FunctionName === fn)[0];
+      table = dynamodb.tableVariables(template, id).PROFILES_TABLE;
+      check(table, `${fn}'s environment names no PROFILES_TABLE`);
+    }
+    const holding = [];
+    for (const name of state.tables) {
+      const found = await dynamodb.items(state.moto.endpoint, name);
+      if (found.length) holding.push({ name, found });
+    }
+    check(holding.length === 1 && holding[0].name === table,
+      `items are in ${JSON.stringify(holding.map((h) => `${h.name} (${h.found.length})`))}, expected in ${table} only`);
+    const [item] = holding[0].found;
+    check(holding[0].found.length === 1 && item.sub?.S === USER.id && item.created_at?.N === String(profile.created_at),
+      `${table} holds ${JSON.stringify(holding[0].found)}, expected one item {sub: ${USER.id}, created_at: ${profile.created_at}}`);
+    state.createdAt ??= profile.created_at;
+    check(profile.created_at === state.createdAt, `profile.created_at changed from ${state.createdAt} to ${profile.created_at}: the item was written again`);
+    return `${table} holds the caller's item (created_at ${profile.created_at}), no other table an item`;
+  };
+
   const callApi = async () => {
     const before = state.calls.length;
     await page.evaluate(() => {
@@ -1003,9 +1071,10 @@ window.appConfig = {
   };
 
   await step('Call API: the authorizer allows the access token, user-profile answers the caller\'s sub', async () => {
-    const { text } = await callApi();
+    const { text, call } = await callApi();
     const body = JSON.parse(text);
     check(body.caller === USER.id, `caller is ${JSON.stringify(body.caller)}, expected ${USER.id}`);
+    const stored = await profileStored(body, call);
     const token = state.tokens.at(-1);
     check(token, 'no Bearer token seen on the API request');
     const [h, p] = token.split('.');
@@ -1017,7 +1086,7 @@ window.appConfig = {
     check(claims.sub === USER.id, `sub ${claims.sub}`);
     state.token = token;
     await page.screenshot({ path: path.join(OUT, 'signed-in.png'), timeout: left() });
-    return `200 ${JSON.stringify(body)}; token ${header.alg}/${header.typ} kid ${header.kid}, aud ${JSON.stringify(claims.aud)}, `
+    return `200 ${JSON.stringify(body)}; ${stored}; token ${header.alg}/${header.typ} kid ${header.kid}, aud ${JSON.stringify(claims.aud)}, `
       + `scope "${claims.scope ?? ''}"; screenshot ${path.relative(process.cwd(), path.join(OUT, 'signed-in.png'))}`;
   });
 
@@ -1067,9 +1136,10 @@ window.appConfig = {
     const name = (await page.textContent('#profile-name')).trim();
     check(name === USER.name, `#profile-name is ${JSON.stringify(name)}`);
     const tokensBefore = state.tokens.length;
-    await callApi();
+    const { text, call } = await callApi();
+    await profileStored(JSON.parse(text), call);
     const again = state.tokens.slice(tokensBefore).at(-1);
-    return `name "${name}"; API 200${again && again !== state.token ? ' with a new access token' : ''}`;
+    return `name "${name}"; API 200${again && again !== state.token ? ' with a new access token' : ''}, the stored profile read back`;
   });
 
   await step('Sign out: back on the site, signed out', async () => {
@@ -1155,11 +1225,12 @@ window.appConfig = {
       await page.click('#submit', { timeout: left() });
       await page.waitForURL((u) => u.origin === state.siteOrigin, { timeout: left() });
       await waitAuthState('in');
-      const { text } = await callApi();
+      const { text, call } = await callApi();
       const body = JSON.parse(text);
       check(body.greeting === GREETING, `greeting is ${JSON.stringify(body.greeting)}, expected ${JSON.stringify(GREETING)}: ${text}`);
       check(body.caller === USER.id, `caller is ${JSON.stringify(body.caller)}`);
-      return `200 ${JSON.stringify(body)}`;
+      const stored = await profileStored(body, call);
+      return `200 ${JSON.stringify(body)}; ${stored}`;
     });
 
     await step('Ctrl-C: SIGINT to gen dev, exit 0 within 15 s, `gen dev: stopped`, none of its children left', async () => {
