@@ -18,7 +18,7 @@ free loopback port and runs gen as a user would, in fresh projects under a tempo
 directory, with stdin from /dev/null, HOME in the temporary directory and no AWS_* variable
 but AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION and AWS_ENDPOINT_URL. What gen
 claims is checked through the service APIs (boto3: CloudFormation, S3, Lambda, IAM, Logs,
-Secrets Manager, API Gateway, SQS, SNS), not only through gen's own output:
+Secrets Manager, API Gateway, SQS, SNS, DynamoDB), not only through gen's own output:
 
   1. first deploy of the example (`gen new`, `gen deploy --yes`): stack CREATE_COMPLETE; the
      toolkit stack and its bucket; each function's zip in the bucket under
@@ -26,7 +26,8 @@ Secrets Manager, API Gateway, SQS, SNS), not only through gen's own output:
      CodeSha256 = base64(sha256(zip)); the oversized template uploaded under
      templates/<sha256>.json; every resource of a type moto models exists in its service;
      .gen/outputs/<stack>.json = DescribeStacks' outputs; site/js/config.js's apiUrl = the
-     ApiUrl output, naming the deployed RestApi.
+     ApiUrl output, naming the deployed RestApi; each table as the template has it
+     (DescribeTable: key schema, on-demand billing, KMS encryption; point-in-time recovery).
   1b. the hosted site (the first project ran a real `cd site && npm install`; later ones get
      a copy of its vendor/): the site outputs (SiteUrl = the distribution's https:// origin),
      the bucket policy's CloudFront grant, every published file of site/ (not node_modules,
@@ -63,7 +64,7 @@ Secrets Manager, API Gateway, SQS, SNS), not only through gen's own output:
      Update:Delete on data-holding types; `gen destroy --stage prod` is refused; destroying
      dev leaves every prod resource in place.
   5c. deploying the destroyed dev again: exit 2 before any build, naming exactly the retained
-     resources that still exist (buckets, log groups, the secret, the dead-letter queue) with
+     resources that still exist (buckets, log groups, the table, the dead-letter queue) with
      each one's delete command and the IMPORT change set; no stack, no change set. Once they
      are deleted, the same deploy ends CREATE_COMPLETE.
   6. an app in eu-west-1 with a billing alarm and no functions: two stacks (the main one in
@@ -440,6 +441,8 @@ def existence_probe(aws: Aws, rtype: str, physical: str, region: str = "us-east-
                 raise ClientError({"Error": {"Code": "ResourceNotFoundException",
                                              "Message": "scheduled for deletion"}}, "DescribeSecret")
         return secret
+    if rtype == "AWS::DynamoDB::Table":
+        return lambda: aws("dynamodb", region).describe_table(TableName=physical)
     if rtype == "AWS::ApiGateway::RestApi":
         return lambda: aws("apigateway", region).get_rest_api(restApiId=physical)
     if rtype == "AWS::SQS::Queue":
@@ -811,6 +814,7 @@ class E2E:
                      "their API or function): " + ", ".join(sorted(no_id)))
         lambda_rows = {r["PhysicalResourceId"] for r in rows.values() if r["ResourceType"] == "AWS::Lambda::Function"}
         rep.equal("the stack's functions are the template's", sorted(lambda_rows), sorted(functions))
+        self.check_tables(template, rows)
 
         # outputs and the site
         outputs = self.check_outputs_record("first deploy", project, APP, "us-east-1")
@@ -824,6 +828,29 @@ class E2E:
                   "the ApiUrl names the deployed RestApi", f"{api_url} vs {rest_apis}")
         st["change_sets"] = self.no_pending_change_sets("first deploy", APP)
         self.site_first(st, outputs, result)
+
+    def check_tables(self, template: dict, rows: dict[str, dict]) -> None:
+        """Each AWS::DynamoDB::Table as DynamoDB describes it: the template's name, key schema
+        and billing, encrypted with KMS, point-in-time recovery as the template asks."""
+        rep, aws = self.rep, self.aws
+        assert aws is not None
+        tables = {k: v for k, v in sorted(template["Resources"].items()) if v["Type"] == "AWS::DynamoDB::Table"}
+        rep.require(bool(tables), "the example has a table (user-profile's profiles)", str(sorted(template["Resources"])))
+        for logical, spec in tables.items():
+            props = spec["Properties"]
+            physical = (rows.get(logical) or {}).get("PhysicalResourceId")
+            rep.equal(f"{logical}: the physical name is the template's TableName", physical, props["TableName"])
+            table = aws("dynamodb").describe_table(TableName=props["TableName"])["Table"]
+            rep.equal(f"{logical}: key schema", table["KeySchema"], props["KeySchema"])
+            rep.equal(f"{logical}: billing", table.get("BillingModeSummary", {}).get("BillingMode"), props["BillingMode"])
+            sse = table.get("SSEDescription", {})
+            rep.check(sse.get("Status") == "ENABLED" and sse.get("SSEType") == "KMS",
+                      f"{logical}: encrypted with KMS", json.dumps(sse, default=str))
+            pitr = aws("dynamodb").describe_continuous_backups(TableName=props["TableName"])
+            status = pitr["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"]
+            wanted = props.get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled")
+            rep.check(wanted is True and status == "ENABLED", f"{logical}: point-in-time recovery enabled",
+                      f"template {wanted}, DynamoDB {status}")
 
     # ---- the hosted site (issue #14), within 1-5
 
@@ -1477,9 +1504,9 @@ class E2E:
             if probe is not None and exists(probe):
                 kept[logical] = (row["ResourceType"], row["PhysicalResourceId"])
         kinds = {rtype for rtype, _ in kept.values()}
-        rep.require({"AWS::S3::Bucket", "AWS::Logs::LogGroup", "AWS::SecretsManager::Secret",
+        rep.require({"AWS::S3::Bucket", "AWS::Logs::LogGroup", "AWS::DynamoDB::Table",
                      "AWS::SQS::Queue"} <= kinds,
-                    "dev's destroy left buckets, log groups, a secret and a queue", str(sorted(kept)))
+                    "dev's destroy left buckets, log groups, a table and a queue", str(sorted(kept)))
         if self.cargo_marker.exists():
             self.cargo_marker.unlink()
         # moto lists every change set it ever made, whatever the stack name.
@@ -1498,6 +1525,8 @@ class E2E:
             "AWS::S3::Bucket": "aws s3 rb s3://{} --force",
             "AWS::Logs::LogGroup": "aws logs delete-log-group --log-group-name {}",
             "AWS::SecretsManager::Secret": "aws secretsmanager delete-secret --secret-id {} --force-delete-without-recovery",
+            "AWS::DynamoDB::Table": "aws dynamodb update-table --table-name {0} --no-deletion-protection-enabled; "
+                                    "aws dynamodb delete-table --table-name {0}",
             "AWS::SQS::Queue": "aws sqs delete-queue --queue-url {}",
         }
         def given(rtype: str, physical: str) -> bool:
@@ -1529,6 +1558,9 @@ class E2E:
                 aws("logs").delete_log_group(logGroupName=physical)
             elif rtype == "AWS::SecretsManager::Secret":
                 aws("secretsmanager").delete_secret(SecretId=physical, ForceDeleteWithoutRecovery=True)
+            elif rtype == "AWS::DynamoDB::Table":
+                aws("dynamodb").update_table(TableName=physical, DeletionProtectionEnabled=False)
+                aws("dynamodb").delete_table(TableName=physical)
             elif rtype == "AWS::SQS::Queue":
                 aws("sqs").delete_queue(QueueUrl=physical)
         result = gen.run(["deploy", "--yes", "--builder", "cargo", "--stage", "dev"], cwd=project,

@@ -21,7 +21,10 @@ moto's server starts. Each one says which AWS behaviour it restores.
   4. Models moto lacks: AWS::IAM::Group, AWS::SecretsManager::Secret,
      AWS::CloudTrail::Trail (an output names its Arn).
   5. Model fixes: IAM User Groups/Tags/update, IAM ManagedPolicy update and
-     delete, ApiGateway Method (MOCK integrations), RestApi delete.
+     delete, ApiGateway Method (MOCK integrations), RestApi delete, DynamoDB
+     Table PointInTimeRecoverySpecification (moto ignored it: PITR stayed
+     DISABLED whatever the template said) and SSESpecification (moto read
+     the API's `Enabled` where templates say `SSEEnabled`: no SSEDescription).
   6. Termination protection: UpdateTerminationProtection (moto lacked the call),
      and DeleteStack refuses a protected stack (moto kept the flag but deleted).
   7. Deleted stacks keep their record: ListStackResources and
@@ -98,6 +101,8 @@ from moto.cloudtrail.models import cloudtrail_backends
 from moto.core.common_models import CloudFormationModel
 from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
+from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models.table import Table
 from moto.iam.models import IAMBackend, ManagedPolicy, User, iam_backends
 from moto.secretsmanager.models import secretsmanager_backends
 from moto.utilities.utils import get_partition
@@ -651,6 +656,28 @@ def _user_delete(cls: type[User], resource_name: str, cloudformation_json: Json,
 User.create_from_cloudformation_json = classmethod(_user_create)  # type: ignore[method-assign,assignment]
 User.update_from_cloudformation_json = classmethod(_user_update)  # type: ignore[method-assign,assignment]
 User.delete_from_cloudformation_json = classmethod(_user_delete)  # type: ignore[method-assign,assignment]
+
+
+_original_table_create = Table.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+
+def _table_create(cls: type[Table], resource_name: str, cloudformation_json: Json,
+                  account_id: str, region_name: str, **kwargs: Any) -> Table:
+    """A table gets the template's encryption (its SSEEnabled is the API's Enabled) and
+    point-in-time recovery (moto left it DISABLED)."""
+    cloudformation_json = copy.deepcopy(cloudformation_json)
+    props = cloudformation_json.setdefault("Properties", {})
+    sse = props.get("SSESpecification")
+    if sse is not None:
+        props["SSESpecification"] = {k: v for k, v in sse.items() if k != "SSEEnabled"} | {"Enabled": sse.get("SSEEnabled") is True}
+    table = _original_table_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    spec = props.get("PointInTimeRecoverySpecification")
+    if spec:
+        dynamodb_backends[account_id][region_name].update_continuous_backups(table.name, spec)
+    return table
+
+
+Table.create_from_cloudformation_json = classmethod(_table_create)  # type: ignore[method-assign,assignment]
 
 
 def _attached_to(iam: IAMBackend, arn: str) -> list[Any]:

@@ -2,11 +2,11 @@
 // End-to-end test of the generated website, as a person would use it, in headless Chromium.
 //
 // Usage: node tests/site_e2e/run.mjs --dev GEN [--project DIR] [--cargo-target DIR] [--lock FILE]
-//                                     [--out DIR] [--chromium PATH]
+//                                     [--out DIR] [--chromium PATH] [--python PATH]
 //        node tests/site_e2e/run.mjs [--site DIR] [--lambda DIR] [--template FILE] [--out DIR]
-//                                     [--chromium PATH]
+//                                     [--chromium PATH] [--python PATH]
 //        node tests/site_e2e/run.mjs --deployed DIR [--objects FILE] --template FILE [--lambda DIR]
-//                                     [--out DIR] [--chromium PATH]
+//                                     [--out DIR] [--chromium PATH] [--python PATH]
 //   --dev       the `gen` binary (e.g. target/release/gen): the app runs under `gen dev` (issue
 //               16; tests/run's "site e2e" step). The project (default output/, with .gen/,
 //               gen.yaml, functions/, site/) is COPIED to OUT/project, its gen.yaml given a free
@@ -33,11 +33,19 @@
 //               replaced with the local tenant, client, audience and API
 //   --lambda    the release bootstraps: LAMBDA/authorizer/bootstrap, LAMBDA/user-profile/bootstrap
 //               (default target/lambda, built by tests/run's "release" step)
-//   --template  the generated CloudFormation template (default output/infra/template.json): the
+//   --template  the generated CloudFormation template (default output/infra/dev/template.json,
+//               the example's default stage): the
 //               local API takes the authorizer's identity validation expression, the preflight's
 //               CORS headers and the gateway responses' headers from it
 //   --out       artifacts: screenshots, logs, the site copy (default target/site-e2e)
 //   --chromium  the browser (default /usr/bin/chromium; never downloaded)
+//   --python    the Python with moto (default target/venv/bin/python): tests/moto_server.py runs
+//               under it on a free loopback port as DynamoDB, holding the template's tables
+//               (--dev: every stage's under OUT/project/infra/); the functions get
+//               AWS_ENDPOINT_URL and test credentials (gen dev passes them through). Call API
+//               then checks user-profile's answer carries the caller's item of `profiles`, that
+//               the item is in the table the serving function's environment names and in no
+//               other, and later calls (reload, rebuild) read it back unchanged
 //   --deployed  instead of --site: the site as `gen deploy` left it in the bucket, the objects
 //               read back into DIR (no package.json, no node_modules; vendor/ filled). DIR is
 //               COPIED to OUT/site, only js/config.js replaced (as above; no npm install), and
@@ -58,6 +66,7 @@
 // Everything listens on 127.0.0.1 only (different ports, the same host: this Chromium blocks
 // third-party cookies, which silent authentication after a reload needs):
 //   provider.mjs  a fake Auth0 tenant (oidc-provider) with one user and a password
+//   dynamodb.mjs  tests/moto_server.py as DynamoDB (the user-profile function's table)
 //   --dev:        `gen dev`: its gateway (the template's TOKEN authorizer, CORS, the stage in the
 //                 path) in front of each function's debug bootstrap, and its site server
 //   otherwise:    api.mjs, API Gateway's part: the real authorizer and user-profile release
@@ -111,7 +120,7 @@ function parseArgs(argv) {
   const opts = {
     site: path.join(ROOT, 'output/site'),
     lambda: path.join(ROOT, 'target/lambda'),
-    template: path.join(ROOT, 'output/infra/template.json'),
+    template: path.join(ROOT, 'output/infra/dev/template.json'),
     out: path.join(ROOT, 'target/site-e2e'),
     chromium: '/usr/bin/chromium',
     deployed: null,
@@ -124,9 +133,9 @@ function parseArgs(argv) {
   };
   const given = new Set();
   const usage = () => {
-    console.error('usage: node tests/site_e2e/run.mjs --dev GEN [--project DIR] [--cargo-target DIR] [--lock FILE] [--out DIR] [--chromium PATH]\n'
-      + '       node tests/site_e2e/run.mjs [--site DIR] [--lambda DIR] [--template FILE] [--out DIR] [--chromium PATH]\n'
-      + '       node tests/site_e2e/run.mjs --deployed DIR [--objects FILE] --template FILE [--lambda DIR] [--out DIR] [--chromium PATH]');
+    console.error('usage: node tests/site_e2e/run.mjs --dev GEN [--project DIR] [--cargo-target DIR] [--lock FILE] [--out DIR] [--chromium PATH] [--python PATH]\n'
+      + '       node tests/site_e2e/run.mjs [--site DIR] [--lambda DIR] [--template FILE] [--out DIR] [--chromium PATH] [--python PATH]\n'
+      + '       node tests/site_e2e/run.mjs --deployed DIR [--objects FILE] --template FILE [--lambda DIR] [--out DIR] [--chromium PATH] [--python PATH]');
     process.exit(2);
   };
   for (let i = 0; i < argv.length; i += 1) {

@@ -491,7 +491,7 @@ fn load(config: &DevConfig, project: &Project) -> Result<App> {
             let function = crate::invoke::template_function(project, &output, &model, &key)?;
             let mut environment = crate::invoke::environment(&model, &key, &function);
             let overridden = env_override::apply(config.env, &key, &mut environment);
-            let notes = function
+            let mut notes: Vec<String> = function
                 .unresolved
                 .iter()
                 .filter(|u| !overridden.contains(&u.variable))
@@ -502,6 +502,8 @@ fn load(config: &DevConfig, project: &Project) -> Result<App> {
                     )
                 })
                 .collect();
+            let endpoint = std::env::var("AWS_ENDPOINT_URL").ok();
+            notes.extend(tables_note(&model, &key, endpoint.as_deref()));
             functions.insert(
                 name.clone(),
                 Served {
@@ -523,6 +525,31 @@ fn load(config: &DevConfig, project: &Project) -> Result<App> {
         model,
         gateway,
         functions,
+    })
+}
+
+/// Which DynamoDB tables the function's code reaches from here, and through what: the real
+/// tables are the stage's data, so a local run should say it touches them.
+/// `endpoint`: AWS_ENDPOINT_URL, which the functions inherit.
+fn tables_note(model: &Model, key: &Key, endpoint: Option<&str>) -> Option<String> {
+    let function = model.functions.get(key)?;
+    let tables: Vec<String> = function
+        .tables()
+        .into_iter()
+        .map(|table| model.naming.table(table).to_string())
+        .collect();
+    if tables.is_empty() {
+        return None;
+    }
+    let tables = tables.join(", ");
+    Some(match endpoint {
+        Some(endpoint) if !endpoint.is_empty() => {
+            format!("its DynamoDB table(s) {tables} are reached at AWS_ENDPOINT_URL={endpoint}")
+        }
+        _ => format!(
+            "it reads and writes the deployed DynamoDB table(s) {tables} in {} with your AWS credentials; set AWS_ENDPOINT_URL for a local stand-in (DynamoDB Local)",
+            model.region
+        ),
     })
 }
 
@@ -858,6 +885,33 @@ fn crates_of(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_function_using_tables_is_told_which_and_where() {
+        let model =
+            stackgen_core::load_stage(stackgen_core::example::MANIFEST, Some("dev")).unwrap();
+        let key = |k: &str| {
+            model
+                .functions
+                .keys()
+                .find(|f| f.as_str() == k)
+                .unwrap()
+                .clone()
+        };
+        let real = tables_note(&model, &key("user-profile"), None).unwrap();
+        assert!(
+            real.contains("deployed DynamoDB table(s) video24-dev-profiles in us-east-1")
+                && real.contains("set AWS_ENDPOINT_URL"),
+            "{real}"
+        );
+        let local =
+            tables_note(&model, &key("user-profile"), Some("http://127.0.0.1:4566")).unwrap();
+        assert_eq!(
+            local,
+            "its DynamoDB table(s) video24-dev-profiles are reached at AWS_ENDPOINT_URL=http://127.0.0.1:4566"
+        );
+        assert_eq!(tables_note(&model, &key("transcode"), None), None);
+    }
 
     #[test]
     fn a_change_rebuilds_its_own_crate_or_all_of_them() {

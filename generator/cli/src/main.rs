@@ -149,7 +149,9 @@ enum Command {
     /// Run the app on this machine: the API Gateway its template describes (routes, the
     /// authorizer, CORS) in front of each function's own bootstrap (debug builds), and the
     /// site pointed at it. Rebuilds a function when its code changes and regenerates when
-    /// gen.yaml does. No Docker, no AWS; Ctrl-C stops everything it started.
+    /// gen.yaml does. No Docker; AWS only for what the code calls (its tables and buckets,
+    /// with your credentials, or AWS_ENDPOINT_URL's stand-in). Ctrl-C stops everything it
+    /// started.
     Dev {
         /// The manifest; the project is the directory holding it.
         #[arg(long, default_value = "gen.yaml")]
