@@ -308,6 +308,9 @@ class Resolver:
             return phys
         if rtype == "AWS::SNS::Topic" and attr == "TopicName":
             return phys.rsplit(":", 1)[-1]
+        if rtype == "AWS::DynamoDB::Table" and attr in ("Arn", "StreamArn"):
+            table = self.clients["dynamodb"].describe_table(TableName=phys)["Table"]
+            return table["TableArn"] if attr == "Arn" else table["LatestStreamArn"]
         if rtype == "AWS::SQS::Queue" and attr in ("Arn", "QueueName"):
             # The physical id of a queue is its URL.
             attrs = self.clients["sqs"].get_queue_attributes(
@@ -585,6 +588,64 @@ def check_queue(rep: Report, rv: Resolver, logical: str, props: dict, phys: str,
             int(attrs.get("MessageRetentionPeriod", 0)),
             int(props["MessageRetentionPeriod"]),
         )
+
+
+def check_table(rep: Report, rv: Resolver, logical: str, props: dict, phys: str, dynamodb) -> None:
+    """The table's shape as DynamoDB describes it: name, keys, attribute types, billing, indexes,
+    stream. (Plain moto drops SSE and PITR given in a template; tests/moto_server.py restores
+    both and the deploy e2e checks them.)"""
+    try:
+        table = dynamodb.describe_table(TableName=phys)["Table"]
+        rep.check(True, f"{logical}: table {phys} exists")
+    except Exception as exc:  # noqa: BLE001
+        rep.check(False, f"{logical}: table {phys} exists", str(exc))
+        return
+    rep.equal(f"{logical}: table name", table["TableName"], rv.resolve(props["TableName"]))
+    rep.equal(f"{logical}: key schema", table["KeySchema"], props["KeySchema"])
+    rep.equal(f"{logical}: attribute definitions",
+              sorted((a["AttributeName"], a["AttributeType"]) for a in table["AttributeDefinitions"]),
+              sorted((a["AttributeName"], a["AttributeType"]) for a in props["AttributeDefinitions"]))
+    billing = props.get("BillingMode", "PROVISIONED")
+    rep.equal(f"{logical}: billing", table.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED"), billing)
+    if billing == "PROVISIONED":
+        got = table.get("ProvisionedThroughput", {})
+        rep.equal(f"{logical}: provisioned capacity",
+                  (got.get("ReadCapacityUnits"), got.get("WriteCapacityUnits")),
+                  (props["ProvisionedThroughput"]["ReadCapacityUnits"], props["ProvisionedThroughput"]["WriteCapacityUnits"]))
+    got_indexes = {i["IndexName"]: i for i in table.get("GlobalSecondaryIndexes", [])}
+    want_indexes = {i["IndexName"]: i for i in props.get("GlobalSecondaryIndexes", [])}
+    rep.equal(f"{logical}: global secondary indexes", sorted(got_indexes), sorted(want_indexes))
+    for name, want in sorted(want_indexes.items()):
+        got = got_indexes.get(name, {})
+        rep.equal(f"{logical}: index {name} keys and projection",
+                  (got.get("KeySchema"), got.get("Projection")), (want["KeySchema"], want["Projection"]))
+    view = props.get("StreamSpecification", {}).get("StreamViewType")
+    got_stream = table.get("StreamSpecification", {})
+    rep.equal(f"{logical}: stream", (got_stream.get("StreamEnabled", False), got_stream.get("StreamViewType")),
+              (view is not None, view))
+    if view is not None:
+        rep.check(table.get("LatestStreamArn", "").startswith(f"{table['TableArn']}/stream/"),
+                  f"{logical}: the stream's ARN is the table's", table.get("LatestStreamArn", ""))
+
+
+def check_event_source_mapping(rep: Report, rv: Resolver, logical: str, props: dict, phys: str, lam) -> None:
+    """A stream trigger: the mapping reads the template's event source into its function, with
+    its batch size and failure destination."""
+    try:
+        mapping = lam.get_event_source_mapping(UUID=phys)
+        rep.check(True, f"{logical}: event source mapping {phys} exists")
+    except Exception as exc:  # noqa: BLE001
+        rep.check(False, f"{logical}: event source mapping {phys} exists", str(exc))
+        return
+    try:
+        rep.equal(f"{logical}: event source", mapping.get("EventSourceArn"), rv.resolve(props["EventSourceArn"]))
+        function = rv.resolve(props["FunctionName"])
+        rep.check(mapping.get("FunctionArn", "").endswith(f":function:{function}"),
+                  f"{logical}: invokes {function}", mapping.get("FunctionArn", ""))
+    except Unresolvable as exc:
+        rep.skip(f"{logical}: event source and function", f"cannot resolve {exc}")
+    if "BatchSize" in props:
+        rep.equal(f"{logical}: batch size", mapping.get("BatchSize"), props["BatchSize"])
 
 
 def check_user(rep: Report, rv: Resolver, logical: str, props: dict, phys: str, iam) -> None:
@@ -957,7 +1018,7 @@ def run(template_path: Path, endpoint: str, log_path: Path) -> Report:
     clients = {
         svc: session.client(svc, endpoint_url=endpoint)
         for svc in ("cloudformation", "s3", "lambda", "iam", "logs", "sns", "sqs",
-                    "apigateway", "secretsmanager")
+                    "apigateway", "secretsmanager", "dynamodb")
     }
     cfn, s3 = clients["cloudformation"], clients["s3"]
 
@@ -1043,6 +1104,9 @@ def run(template_path: Path, endpoint: str, log_path: Path) -> Report:
         "AWS::Logs::LogGroup": lambda lg, pr, ph: check_log_group(rep, rv, lg, pr, ph, clients["logs"]),
         "AWS::SNS::Topic": lambda lg, pr, ph: check_topic(rep, rv, lg, pr, ph, clients["sns"]),
         "AWS::SQS::Queue": lambda lg, pr, ph: check_queue(rep, rv, lg, pr, ph, clients["sqs"]),
+        "AWS::DynamoDB::Table": lambda lg, pr, ph: check_table(rep, rv, lg, pr, ph, clients["dynamodb"]),
+        "AWS::Lambda::EventSourceMapping": lambda lg, pr, ph: check_event_source_mapping(
+            rep, rv, lg, pr, ph, clients["lambda"]),
         "AWS::IAM::User": lambda lg, pr, ph: check_user(rep, rv, lg, pr, ph, clients["iam"]),
         "AWS::IAM::ManagedPolicy": lambda lg, pr, ph: check_managed_policy(rep, rv, lg, pr, ph, clients["iam"]),
         "AWS::ApiGateway::RestApi": lambda lg, pr, ph: check_rest_api(rep, rv, lg, pr, ph, clients["apigateway"]),
