@@ -1152,6 +1152,13 @@ def run(template_path: Path, endpoint: str, log_path: Path) -> Report:
 
     # lifecycle: the stack deletes cleanly (a deleted stack is found by id only)
     detach_managed_policies(rep, clients["iam"], resources, physical)
+    # A protected table refuses DeleteTable, so the stack's delete would fail, as on AWS: lift
+    # the protection first, as its owner must (the delete is the lifecycle check, not the guard).
+    for logical, res in sorted(resources.items()):
+        if res.get("Type") == "AWS::DynamoDB::Table" and res.get("Properties", {}).get("DeletionProtectionEnabled") \
+                and res.get("DeletionPolicy") != "Retain" and logical in physical:
+            clients["dynamodb"].update_table(TableName=physical[logical], DeletionProtectionEnabled=False)
+            rep.note(f"{logical}: deletion protection on (as the template says); turned off before delete_stack")
     try:
         cfn.delete_stack(StackName=STACK_NAME)
     except Exception as exc:  # noqa: BLE001
