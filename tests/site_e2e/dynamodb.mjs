@@ -7,31 +7,18 @@
 // would give them for a local stand-in.
 import { spawn } from 'node:child_process';
 import { existsSync, openSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 
 export const REGION = 'us-east-1';
 export const CREDENTIALS = { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' };
 const START_TIMEOUT_MS = 60_000;
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-// tests/moto_server.py under `python` (target/venv's), its output in `logPath`; resolves once
-// /moto-api/data.json answers 200. `stop()` ends it by PID.
-export async function startMoto({ python, root, logPath }) {
+// tests/moto_server.py under `python` (target/venv's) on 127.0.0.1:`port`, its output in
+// `logPath`; resolves once /moto-api/data.json answers 200. `stop()` ends it by PID.
+export async function startMoto({ python, root, port, logPath }) {
   if (!existsSync(python)) {
     throw new Error(`${python} is missing (tests/run's "tools" step makes target/venv with moto)`);
   }
-  const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   const log = openSync(logPath, 'a');
   const proc = spawn(python, [path.join(root, 'tests/moto_server.py'), '-H', '127.0.0.1', '-p', String(port)], {

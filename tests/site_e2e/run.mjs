@@ -718,7 +718,7 @@ async function main() {
     state.templates = templates.map((file) => ({ file, template: JSON.parse(readFileSync(file, 'utf8')) }));
     let moto;
     try {
-      moto = await dynamodb.startMoto({ python: opts.python, root: ROOT, logPath: path.join(OUT, 'moto.log') });
+      moto = await dynamodb.startMoto({ python: opts.python, root: ROOT, port: await freePort(), logPath: path.join(OUT, 'moto.log') });
     } catch (err) {
       throw new StepFailed(err.message);
     }
@@ -1031,12 +1031,11 @@ window.appConfig = {
     if (opts.dev) {
       const fn = call.line.split(/[(,)]\s*/).map((p) => p.trim()).find((p) => /^[\w-]+-user-profile$/.test(p));
       check(fn, `gen dev's request line names no user-profile function: ${call.line}`);
-      const served = state.templates.filter(({ template }) => Object.values(template.Resources)
-        .some((r) => r.Type === 'AWS::Lambda::Function' && r.Properties?.FunctionName === fn));
+      const served = state.templates.flatMap(({ template }) => Object.entries(template.Resources)
+        .filter(([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties?.FunctionName === fn)
+        .map(([id]) => ({ template, id })));
       check(served.length === 1, `${served.length} template(s) define the function ${fn}: ${state.templates.map((t) => t.file).join(', ')}`);
-      const [{ template }] = served;
-      const id = Object.entries(template.Resources).find(([, r]) => r.Properties?.FunctionName === fn)[0];
-      table = dynamodb.tableVariables(template, id).PROFILES_TABLE;
+      table = dynamodb.tableVariables(served[0].template, served[0].id).PROFILES_TABLE;
       check(table, `${fn}'s environment names no PROFILES_TABLE`);
     }
     const holding = [];

@@ -475,6 +475,8 @@ fn load(config: &DevConfig, project: &Project) -> Result<App> {
     let model = stackgen_core::load_stage(&text, config.stage).map_err(|e| anyhow!("{e}"))?;
     env_override::check(config.env, &model)?;
     let gateway = gateway_of(&output)?;
+    // The functions inherit it (crate::invoke passes it through).
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").ok();
     let mut functions = BTreeMap::new();
     if let Some(gateway) = &gateway {
         for name in gateway.functions() {
@@ -502,7 +504,6 @@ fn load(config: &DevConfig, project: &Project) -> Result<App> {
                     )
                 })
                 .collect();
-            let endpoint = std::env::var("AWS_ENDPOINT_URL").ok();
             notes.extend(tables_note(&model, &key, endpoint.as_deref()));
             functions.insert(
                 name.clone(),
